@@ -1,0 +1,187 @@
+"""The composition root: the one place that builds engines, clients and services and
+hands them to the HTTP app and the CLI. Nothing else constructs infrastructure."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from movies_api.cache.responses import ResponseCache, SharedStore
+from movies_api.cache.version import CatalogueVersion
+from movies_api.db.engine import create_engine, session_factory
+from movies_api.db.locks import exclusive
+from movies_api.db.schema import ensure_schema
+from movies_api.db.unit_of_work import SqlUnitOfWork
+from movies_api.db.urls import async_url
+from movies_api.http.rate_limit import AddRateLimiter
+from movies_api.services.catalogue import CatalogueService
+from movies_api.services.keys import KeyService
+from movies_api.services.seeding import SeedState, Seeder
+from movies_api.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from redis.asyncio import Redis
+
+    from movies_api.omdb.client import OmdbClient, SearchPage
+
+log = logging.getLogger("movies_api")
+
+
+class LazyOmdb:
+    """The OMDb client, built on first use: a process that only serves reads never
+    imports httpx, which keeps cold starts short."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: OmdbClient | None = None
+
+    def _get(self) -> OmdbClient:
+        if self._client is None:
+            from movies_api.omdb.client import OmdbClient
+
+            key = self._settings.omdb_api_key
+            self._client = OmdbClient(
+                api_key=key.get_secret_value() if key else None,
+                base_url=self._settings.omdb_base_url,
+                timeout=self._settings.omdb_timeout,
+                max_in_flight=self._settings.omdb_max_in_flight,
+            )
+        return self._client
+
+    async def get_by_id(self, imdb_id: str, *, plot: str = "full") -> dict[str, object]:
+        return await self._get().get_by_id(imdb_id, plot=plot)
+
+    async def get_by_title(
+        self, title: str, *, year: int | None = None, type: str | None = None, plot: str = "full"
+    ) -> dict[str, object]:
+        return await self._get().get_by_title(title, year=year, type=type, plot=plot)
+
+    async def search(
+        self, query: str, *, page: int = 1, type: str | None = "movie", year: int | None = None
+    ) -> SearchPage:
+        return await self._get().search(query, page=page, type=type, year=year)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+@dataclass
+class Container:
+    """Everything a running process needs, built once from the settings."""
+
+    settings: Settings
+    engine: AsyncEngine
+    omdb: LazyOmdb
+    catalogue: CatalogueService
+    keys: KeyService
+    seeder: Seeder
+    cache: ResponseCache
+    limiter: AddRateLimiter
+    registry: CollectorRegistry
+    redis: Redis | None = None
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def ping(self) -> None:
+        """One round trip to the database, for ``/readyz``."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    def seed_status(self) -> Mapping[str, object]:
+        return self.seeder.status()
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.omdb.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def database_engine(settings: Settings) -> AsyncEngine:
+    """The engine for the configured database, password slotted in when given apart."""
+    password = settings.database_password
+    secret = password.get_secret_value() if password else None
+    return create_engine(async_url(settings.resolved_database_url, secret))
+
+
+def build_container(settings: Settings) -> Container:
+    """Build the object graph; no I/O happens here (connections open on first use)."""
+    engine = database_engine(settings)
+    sessions = session_factory(engine)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    omdb = LazyOmdb(settings)
+    catalogue = CatalogueService(uow=uow, omdb=omdb)
+    redis: Redis | None = None
+    shared: SharedStore | None = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        from movies_api.cache.redis_store import RedisStore
+
+        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        shared = RedisStore(redis)
+    return Container(
+        settings=settings,
+        engine=engine,
+        omdb=omdb,
+        catalogue=catalogue,
+        keys=KeyService(uow=uow),
+        seeder=Seeder(
+            uow=uow,
+            omdb=omdb,
+            lock=lambda: exclusive(engine, "seed", wait=False),
+            count=settings.seed_count,
+            words=settings.seed_search,
+        ),
+        cache=ResponseCache(
+            CatalogueVersion(catalogue.version), entries=settings.cache_entries, shared=shared
+        ),
+        limiter=AddRateLimiter(
+            settings.rate_limit,
+            redis_url=settings.redis_url,
+            trust_forwarded_for=bool(settings.trust_forwarded_for),
+        ),
+        registry=CollectorRegistry(),
+        redis=redis,
+    )
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app with its lifespan: schema check, background seed, orderly shutdown."""
+    from movies_api.http.app import create_app
+
+    settings = settings or Settings()
+    container = build_container(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start and await ensure_schema(container.engine):
+            log.info("database schema migrated to head")
+        if settings.seed_on_startup:
+            task = asyncio.create_task(container.seeder.run(), name="seed")
+            container._tasks.add(task)
+        else:
+            await container.seeder.refresh()
+            if container.seeder.state is SeedState.PENDING:
+                log.info("the catalogue is empty and seeding on start is off")
+        try:
+            yield
+        finally:
+            await container.aclose()
+
+    return create_app(container, lifespan)

@@ -1,0 +1,25 @@
+"""Redis as the shared response store: keys carry the version, so old ones just expire."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+KEY_PREFIX = "movies-api:response:"
+TTL_SECONDS = 3600
+
+
+class RedisStore:
+    """``SharedStore`` on a redis.asyncio client the composition root owns."""
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._client.get(KEY_PREFIX + key)
+        return None if value is None else bytes(value)
+
+    async def set(self, key: str, value: bytes) -> None:
+        await self._client.set(KEY_PREFIX + key, value, ex=TTL_SECONDS)

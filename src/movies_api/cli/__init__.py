@@ -1,0 +1,1 @@
+"""The ``movies-api`` command line: the same services as the HTTP API."""

@@ -1,0 +1,109 @@
+"""``movies-api``: serve, migrate, seed, keys, omdb-sim (contract §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from movies_api.cli.keys import keys_app
+from movies_api.cli.omdb_sim import omdb_sim
+
+if TYPE_CHECKING:
+    from movies_api.settings import Settings
+
+app = typer.Typer(
+    name="movies-api",
+    help="A catalogue of movies filled from OMDb, served over REST.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(keys_app, name="keys")
+app.command("omdb-sim", help="Run a local OMDb simulator for offline demos and tests.")(omdb_sim)
+
+
+def loadload_settings() -> Settings:
+    """Settings, or a one-line error and exit 2: bad configuration stops the command at once."""
+    from pydantic import ValidationError
+
+    from movies_api.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"MOVIES_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        typer.echo(f"movies-api: invalid configuration: {problems}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default 0.0.0.0 on Cloud Run, else 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="default $PORT, else 8000")] = None,
+) -> None:
+    """Run the HTTP API (migrating the schema and seeding an empty catalogue on start)."""
+    import uvicorn
+
+    from movies_api import logs
+    from movies_api.bootstrap import build_app
+
+    settings = load_settings()
+    logs.configure(json_lines=settings.json_logs)
+    bind_host = host or ("0.0.0.0" if settings.k_service else "127.0.0.1")  # noqa: S104 - Cloud Run
+    config = uvicorn.Config(
+        build_app(settings),
+        host=bind_host,
+        port=port or settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=8,
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest version."""
+    from movies_api.bootstrap import database_engine
+    from movies_api.db.schema import SCHEMA_HEAD
+    from movies_api.db.schema import migrate as run_migrations
+
+    settings = load_settings()
+
+    async def run() -> str | None:
+        engine = database_engine(settings)
+        try:
+            return await run_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    before = asyncio.run(run())
+    if before == SCHEMA_HEAD:
+        typer.echo(f"schema already at {SCHEMA_HEAD}")
+    else:
+        typer.echo(f"schema migrated from {before or 'nothing'} to {SCHEMA_HEAD}")
+
+
+@app.command()
+def seed() -> None:
+    """Seed the catalogue now, with a progress bar; a no-op on a seeded database."""
+    from movies_api.cli.seed import run_seed
+
+    sys.exit(run_seed(load_settings()))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

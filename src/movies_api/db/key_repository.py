@@ -1,0 +1,77 @@
+"""API keys in SQL, found by the hash of the presented key (unique index)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from movies_api.db.models import ApiKeyRow
+from movies_api.services.ports import StoredKey
+
+_TABLE = ApiKeyRow.__table__
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite drops the zone; values are UTC
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _to_key(row: Row[Any]) -> StoredKey:
+    return StoredKey(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        key_hash=row.key_hash,
+        scopes=tuple(row.scopes),
+        created_at=_utc(row.created_at) or row.created_at,
+        last_used_at=_utc(row.last_used_at),
+        revoked_at=_utc(row.revoked_at),
+    )
+
+
+class SqlApiKeyRepository:
+    """``ApiKeyRepository`` over one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, *, name: str, prefix: str, key_hash: str, scopes: Sequence[str], created_at: datetime
+    ) -> StoredKey:
+        statement = (
+            insert(_TABLE)
+            .values(
+                name=name,
+                prefix=prefix,
+                key_hash=key_hash,
+                scopes=list(scopes),
+                created_at=created_at,
+            )
+            .returning(*_TABLE.columns)
+        )
+        return _to_key((await self._session.execute(statement)).one())
+
+    async def by_hash(self, key_hash: str) -> StoredKey | None:
+        row = (await self._session.execute(select(_TABLE).where(_TABLE.c.key_hash == key_hash))).first()
+        return None if row is None else _to_key(row)
+
+    async def all(self) -> Sequence[StoredKey]:
+        rows = await self._session.execute(select(_TABLE).order_by(_TABLE.c.id))
+        return [_to_key(row) for row in rows]
+
+    async def revoke(self, key_id: int, *, at: datetime) -> StoredKey | None:
+        await self._session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == key_id, _TABLE.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        row = (await self._session.execute(select(_TABLE).where(_TABLE.c.id == key_id))).first()
+        return None if row is None else _to_key(row)
+
+    async def touch(self, key_id: int, *, at: datetime) -> None:
+        await self._session.execute(update(_TABLE).where(_TABLE.c.id == key_id).values(last_used_at=at))

@@ -1,0 +1,1 @@
+"""The thin HTTP layer: routes parse and present; the services decide."""

@@ -1,0 +1,156 @@
+"""Every error as RFC 9457 problem+json, mapped from the service errors in one place."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from movies_api.services.errors import (
+    AmbiguousTitle,
+    CatalogueError,
+    MovieAlreadyExists,
+    MovieNotFound,
+    StorageUnavailable,
+    UpstreamFailed,
+    UpstreamNotFound,
+    UpstreamRefused,
+    UpstreamTimedOut,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("movies_api.http")
+
+
+class Problem(Exception):
+    """Raise to answer with a problem; extra keyword arguments become extension members."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+def problem_body(status: int, detail: str, kind: str | None = None, **extensions: Any) -> bytes:
+    """The problem document's bytes; ``kind`` names a documented problem type."""
+    document: dict[str, Any] = {
+        "type": f"/problems/{kind}" if kind else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    document.update(extensions)
+    return orjson.dumps(document)
+
+
+def problem_response(problem: Problem) -> Response:
+    body = problem_body(problem.status, problem.detail, problem.kind, **problem.extensions)
+    return Response(body, problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+
+
+# Service errors → (status, problem type). Upstream statuses follow contract §2.
+_STATUS: dict[type[CatalogueError], tuple[int, str]] = {
+    MovieNotFound: (404, "movie-not-found"),
+    UpstreamNotFound: (404, "omdb-title-not-found"),
+    UpstreamFailed: (502, "omdb-failed"),
+    UpstreamTimedOut: (504, "omdb-timeout"),
+    UpstreamRefused: (503, "omdb-unavailable"),
+    StorageUnavailable: (503, "database-unavailable"),
+}
+
+
+def problem_for(error: CatalogueError) -> Problem:
+    """The problem a service error is answered with."""
+    if isinstance(error, AmbiguousTitle):
+        candidates = [{"id": c.id, "title": c.title, "year": c.year} for c in error.candidates]
+        return Problem(
+            300,
+            f"{len(candidates)} movies match that title; add a year to choose one",
+            kind="ambiguous-title",
+            candidates=candidates,
+        )
+    if isinstance(error, MovieAlreadyExists):
+        location = f"/movies/{error.movie_id}"
+        return Problem(
+            409, str(error), kind="movie-exists", headers={"Location": location}, id=error.movie_id
+        )
+    for kind, (status, slug) in _STATUS.items():
+        if isinstance(error, kind):
+            return Problem(status, str(error), kind=slug)
+    return Problem(500, "the catalogue failed unexpectedly", kind="internal")
+
+
+def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    found = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        found.append(
+            {
+                "in": location[0] if location else "request",
+                "name": (".".join(location[1:]) or location[0]) if location else "",
+                "detail": item.get("msg", "invalid"),
+                "loc": location,
+            }
+        )
+    return found
+
+
+async def _on_problem(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, Problem)
+    return problem_response(error)
+
+
+async def _on_catalogue_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, CatalogueError)
+    problem = problem_for(error)
+    if problem.status >= 500:
+        log.warning("%s: %s", type(error).__name__, error)
+    return problem_response(problem)
+
+
+async def _on_validation(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    errors = _validation_errors(error)
+    names = ", ".join(sorted({e["name"] for e in errors if e["name"]})) or "the request"
+    return problem_response(
+        Problem(422, f"invalid {names}", kind="validation-error", errors=errors)
+    )
+
+
+async def _on_http(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 404 and detail == "Not Found":
+        detail = "no such route"
+    return problem_response(Problem(error.status_code, detail, headers=dict(error.headers or {})))
+
+
+async def _on_unexpected(_request: Request, error: Exception) -> Response:
+    log.error("unhandled error", exc_info=error)
+    return problem_response(Problem(500, "the server failed unexpectedly; it was logged"))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: everything the app answers with an error goes through here."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(CatalogueError, _on_catalogue_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

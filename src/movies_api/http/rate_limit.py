@@ -1,0 +1,71 @@
+"""Rate limits for adding movies, counted per client with the ``limits`` library:
+in process by default, shared by every instance through Redis when it is configured."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from movies_api.http.problems import Problem
+from movies_api.settings import RateLimit
+
+if TYPE_CHECKING:
+    from limits.aio.strategies import RateLimiter
+
+log = logging.getLogger("movies_api.rate_limit")
+
+
+class AddRateLimiter:
+    """Counts every add request that reaches it, whatever its outcome (contract §2)."""
+
+    def __init__(self, limit: RateLimit, *, redis_url: str | None, trust_forwarded_for: bool) -> None:
+        from limits import RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
+        from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+        from limits.aio.strategies import MovingWindowRateLimiter
+
+        item_type = {
+            "second": RateLimitItemPerSecond,
+            "minute": RateLimitItemPerMinute,
+            "hour": RateLimitItemPerHour,
+        }[limit.period]
+        self._item = item_type(limit.amount, namespace="movies-api-add")
+        storage: Storage = (
+            RedisStorage(redis_url.replace("redis", "async+redis", 1)) if redis_url else MemoryStorage()
+        )
+        self._limiter: RateLimiter = MovingWindowRateLimiter(storage)
+        self._trust_forwarded_for = trust_forwarded_for
+
+    def client_of(self, request: Request) -> str:
+        """The client: its API key when it sends one (hashed), else its address."""
+        key = request.headers.get("authorization") or request.headers.get("x-api-key")
+        if key:
+            return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        forwarded = request.headers.get("x-forwarded-for")
+        if self._trust_forwarded_for and forwarded:
+            # Cloud Run's front end appends the address it saw; earlier entries are the client's word.
+            return "ip:" + forwarded.rsplit(",", 1)[-1].strip()
+        return "ip:" + (request.client.host if request.client else "unknown")
+
+    async def check(self, request: Request) -> None:
+        """Count this request; 429 with ``Retry-After`` when the client is over its limit."""
+        client = self.client_of(request)
+        try:
+            allowed = await self._limiter.hit(self._item, client)
+        except Exception:  # a limiter outage must not take adding down with it
+            log.warning("rate limiter unavailable; letting the request through", exc_info=True)
+            return
+        if allowed:
+            return
+        stats = await self._limiter.get_window_stats(self._item, client)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise Problem(
+            429,
+            f"too many add requests: the limit is {self._item.amount} per {self._item.GRANULARITY.name}",
+            kind="rate-limited",
+            headers={"Retry-After": str(retry_after)},
+        )

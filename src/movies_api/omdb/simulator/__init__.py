@@ -1,0 +1,1 @@
+"""A local OMDb for offline demos and tests: ``app.create_app`` and ``app.run``."""

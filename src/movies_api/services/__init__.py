@@ -1,0 +1,1 @@
+"""Services hold the rules; they reach storage only through the ports in ``ports``."""

@@ -1,0 +1,105 @@
+"""The catalogue's rules: reading pages and movies, adding from OMDb, deleting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from movies_api.domain.movie import Movie, MovieRef
+from movies_api.domain.titles import match_key
+from movies_api.omdb.errors import OmdbError
+from movies_api.omdb.normalise import normalise
+from movies_api.services.errors import (
+    AmbiguousTitle,
+    MovieAlreadyExists,
+    MovieNotFound,
+)
+from movies_api.services.ports import OmdbLookup, UnitOfWorkFactory
+from movies_api.services.upstream import translate
+
+
+def utc_now() -> datetime:
+    """The clock the services use; tests pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the catalogue in title order, with what a client needs to walk the rest."""
+
+    items: Sequence[Movie]
+    page: int
+    limit: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.limit)
+
+
+class CatalogueService:
+    """Reads and writes the catalogue; every write bumps the catalogue version in its transaction."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        omdb: OmdbLookup,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._uow = uow
+        self._omdb = omdb
+        self._clock = clock
+
+    async def list_page(self, *, page: int, limit: int) -> Page:
+        """A page in title order; past the last page the items are empty, never an error."""
+        async with self._uow() as uow:
+            total = await uow.movies.count()
+            offset = (page - 1) * limit
+            items = await uow.movies.page(offset=offset, limit=limit) if offset < total else ()
+        return Page(items=items, page=page, limit=limit, total=total)
+
+    async def get(self, movie_id: str) -> Movie:
+        async with self._uow() as uow:
+            movie = await uow.movies.get(movie_id)
+        if movie is None:
+            raise MovieNotFound(f"no movie with id {movie_id}")
+        return movie
+
+    async def find_by_title(self, title: str, *, year: int | None = None) -> Movie:
+        """The one movie matching ``title`` (contract §1); remakes without a year are ambiguous."""
+        async with self._uow() as uow:
+            matches = await uow.movies.by_match_key(match_key(title), year=year)
+        if not matches:
+            raise MovieNotFound(f"no movie titled {title!r}" + (f" from {year}" if year else ""))
+        if len(matches) > 1:
+            raise AmbiguousTitle([MovieRef(m.id, m.title, m.year) for m in matches])
+        return matches[0]
+
+    async def add(self, title: str, *, year: int | None = None, type: str | None = None) -> Movie:
+        """Fetch every detail from OMDb and store it; nothing is stored on any failure."""
+        try:
+            details = normalise(await self._omdb.get_by_title(title, year=year, type=type))
+        except OmdbError as error:
+            raise translate(error) from None
+        added_at = self._clock()
+        async with self._uow() as uow:
+            if not await uow.movies.add([details], added_at=added_at):
+                raise MovieAlreadyExists(details.id)
+            await uow.state.bump_version()
+            await uow.commit()
+        return Movie.stored(details, added_at=added_at)
+
+    async def delete(self, movie_id: str) -> None:
+        async with self._uow() as uow:
+            if not await uow.movies.delete(movie_id):
+                raise MovieNotFound(f"no movie with id {movie_id}")
+            await uow.state.bump_version()
+            await uow.commit()
+
+    async def version(self) -> str:
+        """The catalogue version: it changes with every committed write, on every instance."""
+        async with self._uow() as uow:
+            return await uow.state.version()
+

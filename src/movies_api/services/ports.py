@@ -1,0 +1,117 @@
+"""What the services need from storage, as protocols: the data layer implements them,
+unit tests implement them with in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from movies_api.domain.movie import Movie, MovieDetails
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """An API key as stored: never the key itself, only its hash and a recognisable prefix."""
+
+    id: int
+    name: str
+    prefix: str
+    key_hash: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class MovieRepository(Protocol):
+    """The movies aggregate."""
+
+    async def count(self) -> int: ...
+
+    async def page(self, *, offset: int, limit: int) -> Sequence[Movie]:
+        """Movies in title order (contract §1), ``limit`` of them from ``offset``."""
+        ...
+
+    async def get(self, movie_id: str) -> Movie | None: ...
+
+    async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
+        """Movies whose title matches ``key`` (see ``domain.titles.match_key``), in title order."""
+        ...
+
+    async def add(self, movies: Iterable[MovieDetails], *, added_at: datetime) -> set[str]:
+        """Store movies whose ids are not stored yet; returns the ids it stored."""
+        ...
+
+    async def delete(self, movie_id: str) -> bool:
+        """Remove one movie; False when it was not there."""
+        ...
+
+
+class CatalogueStateRepository(Protocol):
+    """The catalogue's version (bumped by every write) and its seed mark."""
+
+    async def version(self) -> str:
+        """A token that changes with every committed write and differs between databases."""
+        ...
+
+    async def bump_version(self) -> None: ...
+
+    async def is_seeded(self) -> bool: ...
+
+    async def mark_seeded(self, *, at: datetime) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    """API keys, looked up by hash."""
+
+    async def add(
+        self, *, name: str, prefix: str, key_hash: str, scopes: Sequence[str], created_at: datetime
+    ) -> StoredKey: ...
+
+    async def by_hash(self, key_hash: str) -> StoredKey | None: ...
+
+    async def all(self) -> Sequence[StoredKey]: ...
+
+    async def revoke(self, key_id: int, *, at: datetime) -> StoredKey | None:
+        """Revoke a key (idempotent: keeps the first revocation time); None when unknown."""
+        ...
+
+    async def touch(self, key_id: int, *, at: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: nothing it did persists unless ``commit`` is awaited before exit."""
+
+    movies: MovieRepository
+    state: CatalogueStateRepository
+    keys: ApiKeyRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work; services open one per operation."""
+
+    def __call__(self) -> UnitOfWork: ...
+
+
+class OmdbLookup(Protocol):
+    """The part of the OMDb client the services use; ``omdb.client.OmdbClient`` provides it."""
+
+    async def get_by_id(self, imdb_id: str, *, plot: str = "full") -> dict[str, object]: ...
+
+    async def get_by_title(
+        self, title: str, *, year: int | None = None, type: str | None = None, plot: str = "full"
+    ) -> dict[str, object]: ...

@@ -1,0 +1,128 @@
+"""The one place configuration is read (contract §5), validated at start, not at first use."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+_PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+DEFAULT_SQLITE_FILE = "movies.db"
+
+
+class RateLimit:
+    """``N/second|minute|hour`` parsed once, so a typo stops the service at start."""
+
+    __slots__ = ("amount", "period", "seconds")
+
+    def __init__(self, text: str) -> None:
+        match = _RATE.match(text)
+        if match is None or int(match.group(1)) < 1:
+            msg = f"expected 'N/second', 'N/minute' or 'N/hour' with N ≥ 1, got {text!r}"
+            raise ValueError(msg)
+        self.amount = int(match.group(1))
+        self.period = match.group(2)
+        self.seconds = _PERIOD_SECONDS[self.period]
+
+    def __str__(self) -> str:
+        return f"{self.amount}/{self.period}"
+
+
+class Settings(BaseSettings):
+    """Every knob the service has; names and defaults follow contract §5."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MOVIES_", extra="ignore", frozen=True, validate_default=True
+    )
+
+    database_url: str = Field(default="", description="sqlite:///… or postgresql://…")
+    database_password: SecretStr | None = Field(
+        default=None,
+        description="Put into the password slot of database_url, so the URL itself is no secret.",
+    )
+    omdb_api_key: SecretStr | None = None
+    omdb_base_url: str = "https://www.omdbapi.com/"
+    omdb_timeout: float = Field(default=10.0, gt=0, le=120)
+    omdb_max_in_flight: int = Field(default=8, ge=1, le=10)
+    seed_count: int = Field(default=100, ge=1, le=1000)
+    seed_on_startup: bool = True
+    seed_search: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated search words; when set, the seed searches instead of "
+        "taking the bundled list of IMDb ids.",
+    )
+    add_rate_limit: str = "30/minute"
+    log_format: Literal["text", "json"] | None = None
+    require_key_for_add: bool = False
+    redis_url: str | None = None
+    cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
+    access_log: bool = True
+    migrate_on_start: bool = True
+    trust_forwarded_for: bool | None = Field(
+        default=None, description="Take the client address from X-Forwarded-For (on Cloud Run)."
+    )
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias="PORT")
+    k_service: str | None = Field(default=None, validation_alias="K_SERVICE")
+    google_cloud_project: str | None = Field(default=None, validation_alias="GOOGLE_CLOUD_PROJECT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("sqlite", "postgresql", "postgres")):
+            msg = "must start with sqlite:/// or postgresql://"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("add_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        return str(RateLimit(value))
+
+    @field_validator("seed_search", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(word.strip() for word in value.split(",") if word.strip())
+        return value
+
+    @field_validator("redis_url", "omdb_api_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("omdb_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            msg = "must be an http:// or https:// URL"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _cloud_run_defaults(self) -> Settings:
+        if self.log_format is None:
+            object.__setattr__(self, "log_format", "json" if self.k_service else "text")
+        if self.trust_forwarded_for is None:
+            object.__setattr__(self, "trust_forwarded_for", self.k_service is not None)
+        return self
+
+    @cached_property
+    def rate_limit(self) -> RateLimit:
+        """The add rate limit, parsed."""
+        return RateLimit(self.add_rate_limit)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL as given, or an SQLite file in the working directory."""
+        return self.database_url or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether log lines are JSON objects for Cloud Logging."""
+        return self.log_format == "json"
