@@ -24,7 +24,7 @@ from movies_api.db.urls import async_url
 from movies_api.http.rate_limit import AddRateLimiter
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.keys import KeyService
-from movies_api.services.seeding import SeedState, Seeder
+from movies_api.services.seeding import Seeder, SeedState
 from movies_api.settings import Settings
 
 if TYPE_CHECKING:

@@ -19,7 +19,9 @@ class RedisStore:
 
     async def get(self, key: str) -> bytes | None:
         value = await self._client.get(KEY_PREFIX + key)
-        return None if value is None else bytes(value)
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
 
     async def set(self, key: str, value: bytes) -> None:
         await self._client.set(KEY_PREFIX + key, value, ex=TTL_SECONDS)

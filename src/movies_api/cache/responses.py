@@ -32,7 +32,9 @@ class CachedResponse:
     status: int = 200
 
     @classmethod
-    def of(cls, body: bytes, headers: tuple[tuple[str, str], ...] = (), status: int = 200) -> CachedResponse:
+    def of(
+        cls, body: bytes, headers: tuple[tuple[str, str], ...] = (), status: int = 200
+    ) -> CachedResponse:
         """Build one, deriving the ETag from the bytes so every instance agrees on it."""
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
         return cls(body=body, etag=f'"{digest}"', headers=headers, status=status)

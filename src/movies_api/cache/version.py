@@ -43,4 +43,3 @@ class CatalogueVersion:
             except Exception as error:
                 queued.set_exception(error)
                 queued.exception()  # mark it retrieved: every waiter may have gone away
-

@@ -73,7 +73,9 @@ def create(
 
 @keys_app.command("list")
 def list_keys(
-    as_json: Annotated[bool, typer.Option("--json", help="a JSON array instead of a table")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="a JSON array instead of a table")
+    ] = False,
 ) -> None:
     """List keys: prefixes only, never the keys themselves."""
     stored = _with_keys(lambda keys: keys.list())

@@ -26,7 +26,7 @@ app.add_typer(keys_app, name="keys")
 app.command("omdb-sim", help="Run a local OMDb simulator for offline demos and tests.")(omdb_sim)
 
 
-def loadload_settings() -> Settings:
+def load_settings() -> Settings:
     """Settings, or a one-line error and exit 2: bad configuration stops the command at once."""
     from pydantic import ValidationError
 
@@ -36,7 +36,8 @@ def loadload_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"MOVIES_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+            f"MOVIES_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
         )
         typer.echo(f"movies-api: invalid configuration: {problems}", err=True)
         raise typer.Exit(2) from None
@@ -44,7 +45,9 @@ def loadload_settings() -> Settings:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="default 0.0.0.0 on Cloud Run, else 127.0.0.1")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="default 0.0.0.0 on Cloud Run, else 127.0.0.1")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="default $PORT, else 8000")] = None,
 ) -> None:
     """Run the HTTP API (migrating the schema and seeding an empty catalogue on start)."""

@@ -9,9 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from movies_api.bootstrap import build_container
 from movies_api.db.schema import ensure_schema
+from movies_api.omdb.errors import OmdbError
 from movies_api.services.seeding import WAIT_FOR_OTHER_SECONDS, Outcome
 from movies_api.services.upstream import translate
-from movies_api.omdb.errors import OmdbError
 from movies_api.settings import Settings
 
 _MESSAGES = {

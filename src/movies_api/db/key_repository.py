@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from movies_api.db.models import ApiKeyRow
 from movies_api.services.ports import StoredKey
 
-_TABLE = ApiKeyRow.__table__
+_TABLE = cast(Table, ApiKeyRow.__table__)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -57,7 +57,9 @@ class SqlApiKeyRepository:
         return _to_key((await self._session.execute(statement)).one())
 
     async def by_hash(self, key_hash: str) -> StoredKey | None:
-        row = (await self._session.execute(select(_TABLE).where(_TABLE.c.key_hash == key_hash))).first()
+        row = (
+            await self._session.execute(select(_TABLE).where(_TABLE.c.key_hash == key_hash))
+        ).first()
         return None if row is None else _to_key(row)
 
     async def all(self) -> Sequence[StoredKey]:
@@ -74,4 +76,6 @@ class SqlApiKeyRepository:
         return None if row is None else _to_key(row)
 
     async def touch(self, key_id: int, *, at: datetime) -> None:
-        await self._session.execute(update(_TABLE).where(_TABLE.c.id == key_id).values(last_used_at=at))
+        await self._session.execute(
+            update(_TABLE).where(_TABLE.c.id == key_id).values(last_used_at=at)
+        )

@@ -72,7 +72,9 @@ async def _advisory_lock(engine: AsyncEngine, key: int, *, wait: bool) -> AsyncI
             await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
             held = True
         else:
-            result = await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
+            result = await connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+            )
             held = bool(result.scalar_one())
         await connection.commit()
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,7 @@ from movies_api.db.models import MovieRow
 from movies_api.domain.movie import Movie, MovieDetails, Rating
 from movies_api.domain.titles import match_key, sort_key
 
-_TABLE = MovieRow.__table__
+_TABLE = cast(Table, MovieRow.__table__)
 _COLUMNS = [column for column in _TABLE.columns if column.name not in ("title_key", "match_key")]
 _LISTS = ("genres", "directors", "writers", "actors", "languages", "countries")
 _TITLE_ORDER = (MovieRow.title_key, MovieRow.year.asc().nulls_last(), MovieRow.id)
@@ -57,7 +57,9 @@ class SqlMovieRepository:
         return [_to_movie(row) for row in await self._session.execute(statement)]
 
     async def get(self, movie_id: str) -> Movie | None:
-        row = (await self._session.execute(select(*_COLUMNS).where(_TABLE.c.id == movie_id))).first()
+        row = (
+            await self._session.execute(select(*_COLUMNS).where(_TABLE.c.id == movie_id))
+        ).first()
         return None if row is None else _to_movie(row)
 
     async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
@@ -73,7 +75,9 @@ class SqlMovieRepository:
         # ON CONFLICT makes a concurrent writer's row win quietly instead of failing the batch.
         dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         statement = (
-            dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["id"]).returning(_TABLE.c.id)
+            dialect.insert(_TABLE)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(_TABLE.c.id)
         )
         return set((await self._session.execute(statement, rows)).scalars())
 

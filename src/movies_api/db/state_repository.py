@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from movies_api.db.models import CatalogueStateRow
 
 STATE_ROW_ID = 1
-_TABLE = CatalogueStateRow.__table__
+_TABLE = cast(Table, CatalogueStateRow.__table__)
 _ROW = _TABLE.c.id == STATE_ROW_ID
 
 
@@ -29,7 +30,7 @@ class SqlCatalogueStateRepository:
         await self._session.execute(update(_TABLE).where(_ROW).values(version=_TABLE.c.version + 1))
 
     async def is_seeded(self) -> bool:
-        return (await self._session.execute(select(_TABLE.c.seeded).where(_ROW))).scalar_one()
+        return bool((await self._session.execute(select(_TABLE.c.seeded).where(_ROW))).scalar_one())
 
     async def mark_seeded(self, *, at: datetime) -> None:
         await self._session.execute(update(_TABLE).where(_ROW).values(seeded=True, seeded_at=at))

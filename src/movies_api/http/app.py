@@ -58,4 +58,3 @@ def create_app(
         access_logs=container.settings.access_log,
     )
     return app
-

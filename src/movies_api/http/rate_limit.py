@@ -23,7 +23,9 @@ log = logging.getLogger("movies_api.rate_limit")
 class AddRateLimiter:
     """Counts every add request that reaches it, whatever its outcome (contract §2)."""
 
-    def __init__(self, limit: RateLimit, *, redis_url: str | None, trust_forwarded_for: bool) -> None:
+    def __init__(
+        self, limit: RateLimit, *, redis_url: str | None, trust_forwarded_for: bool
+    ) -> None:
         from limits import RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
         from limits.aio.storage import MemoryStorage, RedisStorage, Storage
         from limits.aio.strategies import MovingWindowRateLimiter
@@ -35,10 +37,13 @@ class AddRateLimiter:
         }[limit.period]
         self._item = item_type(limit.amount, namespace="movies-api-add")
         storage: Storage = (
-            RedisStorage(redis_url.replace("redis", "async+redis", 1)) if redis_url else MemoryStorage()
+            RedisStorage(redis_url.replace("redis", "async+redis", 1))
+            if redis_url
+            else MemoryStorage()
         )
         self._limiter: RateLimiter = MovingWindowRateLimiter(storage)
         self._trust_forwarded_for = trust_forwarded_for
+        self._limit = limit
 
     def client_of(self, request: Request) -> str:
         """The client: its API key when it sends one (hashed), else its address."""
@@ -47,7 +52,7 @@ class AddRateLimiter:
             return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
         forwarded = request.headers.get("x-forwarded-for")
         if self._trust_forwarded_for and forwarded:
-            # Cloud Run's front end appends the address it saw; earlier entries are the client's word.
+            # Cloud Run's front end appends the address it saw; earlier entries are hearsay.
             return "ip:" + forwarded.rsplit(",", 1)[-1].strip()
         return "ip:" + (request.client.host if request.client else "unknown")
 
@@ -65,7 +70,7 @@ class AddRateLimiter:
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise Problem(
             429,
-            f"too many add requests: the limit is {self._item.amount} per {self._item.GRANULARITY.name}",
+            f"too many add requests: at most {self._limit} per client",
             kind="rate-limited",
             headers={"Retry-After": str(retry_after)},
         )

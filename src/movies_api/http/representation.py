@@ -49,4 +49,3 @@ def page_bytes(page: Page, links: dict[str, str | None]) -> bytes:
         "links": links,
     }
     return orjson.dumps(document, option=_OPTIONS)
-

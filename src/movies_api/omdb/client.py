@@ -59,7 +59,7 @@ class SearchPage:
     total_results: int
 
 
-class _Transient(Exception):
+class _TransientError(Exception):
     """An attempt failed in a way that another attempt may not."""
 
     def __init__(self, reason: str, *, timed_out: bool = False) -> None:
@@ -211,7 +211,7 @@ class OmdbClient:
             async with self._slots:
                 try:
                     return await self._attempt({**params, "r": "json"}, subject)
-                except _Transient as failure:
+                except _TransientError as failure:
                     if attempt == self._attempts:
                         raise failure.final(subject, attempt) from None
                     reason = failure.reason
@@ -239,15 +239,15 @@ class OmdbClient:
         try:
             response = await self._http.get(self._base_url, params=params)
         except httpx.TimeoutException:
-            raise _Transient("timed out", timed_out=True) from None
+            raise _TransientError("timed out", timed_out=True) from None
         except httpx.RequestError as exc:
-            raise _Transient(f"connection failed: {type(exc).__name__}") from None
+            raise _TransientError(f"connection failed: {type(exc).__name__}") from None
         return self._interpret(response, subject)
 
     def _interpret(self, response: httpx.Response, subject: str) -> dict[str, object]:
         status = response.status_code
         if status >= 500 or status == 429:
-            raise _Transient(f"HTTP {status}")
+            raise _TransientError(f"HTTP {status}")
         payload = _json_object(response)
         if payload is not None and payload.get("Response") == "False":
             raise self._refusal(payload.get("Error"), subject)
@@ -255,7 +255,7 @@ class OmdbClient:
             # A 4xx without OMDb's verdict is a proxy or a wrong base URL: retrying won't help.
             raise OmdbUnavailable(f"OMDb answered {subject} with HTTP {status}")
         if payload is None or payload.get("Response") != "True":
-            raise _Transient("malformed body")
+            raise _TransientError("malformed body")
         return payload
 
     def _refusal(self, error: object, subject: str) -> OmdbError:

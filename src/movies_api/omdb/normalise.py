@@ -24,7 +24,8 @@ _METASCORE_MAX: Final = 100
 _IMDB_RATING_MAX: Final = 10.0
 _URL_SCHEMES: Final = ("http://", "https://")
 
-_YEAR = re.compile(r"([1-9]\d{3})(?:\s*[-–—]\s*(?:\d{4})?)?", re.ASCII)
+# "1999", "2011\u20132019" (an en dash), "2011-" (a series still running).
+_YEAR = re.compile(r"([1-9]\d{3})(?:\s*[-\u2013\u2014]\s*(?:\d{4})?)?", re.ASCII)
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2}) ([a-z]+)\.? (\d{4})", re.ASCII | re.IGNORECASE)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _RUNTIME = re.compile(
@@ -124,13 +125,13 @@ def _names(value: object) -> tuple[str, ...]:
 
 
 def _year(value: object) -> int | None:
-    """The first year: ``"1999"``, ``"2011–2019"`` and ``"2011–"`` give their first."""
+    """The first year of a single year or a range."""
     match = _YEAR.fullmatch(_text(value) or "")
     return int(match.group(1)) if match else None
 
 
 def _date(value: object) -> date | None:
-    """OMDb's ``"16 Jul 2010"`` (or ISO ``"2010-07-16"``); anything else, or no such day, is None."""
+    """OMDb's ``"16 Jul 2010"`` or ISO ``"2010-07-16"``; other spellings and bad days: None."""
     text = _text(value) or ""
     if match := _DAY_MONTH_YEAR.fullmatch(text):
         day, month_name, year = match.groups()
@@ -157,7 +158,7 @@ def _runtime(value: object) -> int | None:
 
 
 def _number(value: object, *, prefix: str = "", maximum: int = _INT_MAX) -> int | None:
-    """``"2,345,678"`` (after an optional ``prefix`` such as ``"$"``) as an int up to ``maximum``."""
+    """``"2,345,678"``, after an optional ``prefix`` like ``"$"``, as an int up to ``maximum``."""
     text = (_text(value) or "").removeprefix(prefix)
     if len(text) > _MAX_NUMBER_LENGTH or not _GROUPED_NUMBER.fullmatch(text):
         return None

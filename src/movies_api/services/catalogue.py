@@ -39,7 +39,7 @@ class Page:
 
 
 class CatalogueService:
-    """Reads and writes the catalogue; every write bumps the catalogue version in its transaction."""
+    """Reads and writes the catalogue; each write bumps the catalogue version in its transaction."""
 
     def __init__(
         self,
@@ -102,4 +102,3 @@ class CatalogueService:
         """The catalogue version: it changes with every committed write, on every instance."""
         async with self._uow() as uow:
             return await uow.state.version()
-

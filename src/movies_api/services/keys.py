@@ -59,7 +59,9 @@ class KeyService:
         self._uow = uow
         self._clock = clock
 
-    async def create(self, *, name: str, scopes: Iterable[str] = DEFAULT_SCOPES) -> tuple[StoredKey, str]:
+    async def create(
+        self, *, name: str, scopes: Iterable[str] = DEFAULT_SCOPES
+    ) -> tuple[StoredKey, str]:
         """A new key: returns what is stored and the key itself, which is never seen again."""
         wanted = tuple(dict.fromkeys(scopes)) or DEFAULT_SCOPES
         unknown = [scope for scope in wanted if scope not in SCOPES]

@@ -85,9 +85,14 @@ class ApiKeyRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: nothing it did persists unless ``commit`` is awaited before exit."""
 
-    movies: MovieRepository
-    state: CatalogueStateRepository
-    keys: ApiKeyRepository
+    @property
+    def movies(self) -> MovieRepository: ...
+
+    @property
+    def state(self) -> CatalogueStateRepository: ...
+
+    @property
+    def keys(self) -> ApiKeyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

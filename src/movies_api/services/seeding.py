@@ -102,7 +102,9 @@ def bundled_ids() -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip().startswith("tt"))
 
 
-async def search_ids(omdb: SeedOmdb, words: Sequence[str], *, pages_per_word: int = 10) -> AsyncIterator[str]:
+async def search_ids(
+    omdb: SeedOmdb, words: Sequence[str], *, pages_per_word: int = 10
+) -> AsyncIterator[str]:
     """Ids from OMDb searches for ``words``: the first page tells how many pages there are,
     the rest are fetched together so detail requests never wait on a chain of searches."""
     for word in words:
@@ -110,7 +112,10 @@ async def search_ids(omdb: SeedOmdb, words: Sequence[str], *, pages_per_word: in
         for movie_id in first.ids:
             yield movie_id
         last = min(pages_per_word, -(-first.total_results // 10))
-        rest = [asyncio.ensure_future(omdb.search(word, page=p, type="movie")) for p in range(2, last + 1)]
+        rest = [
+            asyncio.ensure_future(omdb.search(word, page=p, type="movie"))
+            for p in range(2, last + 1)
+        ]
         try:
             for future in rest:
                 try:
@@ -146,7 +151,9 @@ class Seeder:
         self._lock = lock
         self._count = count
         # Explicit search words replace the bundled ids; otherwise ids first, words as reserve.
-        self._ids: tuple[str, ...] = () if words else tuple(ids if ids is not None else bundled_ids())
+        self._ids: tuple[str, ...] = (
+            () if words else tuple(ids if ids is not None else bundled_ids())
+        )
         self._words = tuple(words) or FALLBACK_WORDS
         self._clock = clock
         self._sleep = sleep
@@ -263,7 +270,9 @@ class Seeder:
                         break
                     pending.add(asyncio.create_task(self._details(movie_id)))
                 if not pending:
-                    raise SeedIncomplete(f"found {len(found)} of {target} movies; no candidates left")
+                    raise SeedIncomplete(
+                        f"found {len(found)} of {target} movies; no candidates left"
+                    )
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     try:
@@ -273,7 +282,9 @@ class Seeder:
                             raise
                         failures += 1
                         if failures > allowed_failures:
-                            raise SeedIncomplete(f"{failures} OMDb requests failed; last: {error}") from None
+                            raise SeedIncomplete(
+                                f"{failures} OMDb requests failed; last: {error}"
+                            ) from None
                         continue
                     if movie is not None and movie.id not in found and len(found) < target:
                         found[movie.id] = movie

@@ -27,9 +27,7 @@ IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {"model": ProblemOut, "content": {PROBLEM_JSON: {}}} for status in statuses
-    }
+    return {status: {"model": ProblemOut, "content": {PROBLEM_JSON: {}}} for status in statuses}
 
 
 def build_router(
@@ -81,7 +79,9 @@ def build_router(
                 movie = await catalogue.find_by_title(title, year=year)
             except AmbiguousTitle as ambiguous:
                 problem = problem_for(ambiguous)
-                body = problem_body(problem.status, problem.detail, problem.kind, **problem.extensions)
+                body = problem_body(
+                    problem.status, problem.detail, problem.kind, **problem.extensions
+                )
                 return CachedResponse.of(body, status=300)
             return CachedResponse.of(representation.movie_bytes(movie))
 
@@ -112,7 +112,9 @@ def build_router(
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddMovie"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/AddMovie"}}
+                },
             }
         },
     )
@@ -143,7 +145,6 @@ def build_router(
         return Response(status_code=204)
 
     return router
-
 
 
 def _body_errors(invalid: ValidationError) -> RequestValidationError:

@@ -68,7 +68,8 @@ class SimulatorConfig:
         # Checked here because /__sim/config builds configs from untyped JSON.
         _require(_is_number(self.latency_ms) and self.latency_ms >= 0, "latency_ms must be ≥ 0")
         _require(
-            self.max_concurrency is None or (_is_int(self.max_concurrency) and self.max_concurrency >= 1),
+            self.max_concurrency is None
+            or (_is_int(self.max_concurrency) and self.max_concurrency >= 1),
             "max_concurrency must be null or an int ≥ 1",
         )
         for name in ("error_rate", "hang_rate"):
@@ -337,7 +338,8 @@ def _changed(config: SimulatorConfig, changes: object) -> SimulatorConfig:
 
 @functools.cache
 def _bundled_records() -> list[_Record]:
-    text = resources.files("movies_api.omdb.simulator").joinpath("catalogue.json").read_text(encoding="utf-8")
+    source = resources.files("movies_api.omdb.simulator").joinpath("catalogue.json")
+    text = source.read_text(encoding="utf-8")
     records: list[_Record] = json.loads(text)
     return records
 

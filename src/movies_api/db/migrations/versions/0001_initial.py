@@ -80,7 +80,10 @@ def upgrade() -> None:
         sa.Column("seeded_at", utc, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_catalogue_state"),
     )
-    op.bulk_insert(state, [{"id": 1, "epoch": uuid.uuid4().hex, "version": 1, "seeded": False, "seeded_at": None}])
+    op.bulk_insert(
+        state,
+        [{"id": 1, "epoch": uuid.uuid4().hex, "version": 1, "seeded": False, "seeded_at": None}],
+    )
 
 
 def downgrade() -> None:

@@ -1,0 +1,162 @@
+"""In-memory fakes of the service ports: unit tests assert behaviour against these,
+not against chains of mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from movies_api.domain.movie import Movie, MovieDetails
+from movies_api.domain.titles import match_key, sort_key
+from movies_api.services.ports import StoredKey
+
+
+def title_order(movie: Movie) -> tuple[str, bool, int, str]:
+    """Contract §1's order, written independently of the SQL one."""
+    return (sort_key(movie.title), movie.year is None, movie.year or 0, movie.id)
+
+
+class Store:
+    """What a database would hold; shared by the units of work made from one factory."""
+
+    def __init__(self) -> None:
+        self.movies: dict[str, Movie] = {}
+        self.keys: dict[int, StoredKey] = {}
+        self.version = 1
+        self.seeded = False
+        self.seeded_at: datetime | None = None
+        self.commits = 0
+
+
+class FakeMovies:
+    def __init__(self, staged: dict[str, Movie]) -> None:
+        self.staged = staged
+
+    async def count(self) -> int:
+        return len(self.staged)
+
+    async def page(self, *, offset: int, limit: int) -> Sequence[Movie]:
+        return sorted(self.staged.values(), key=title_order)[offset : offset + limit]
+
+    async def get(self, movie_id: str) -> Movie | None:
+        return self.staged.get(movie_id)
+
+    async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
+        found = [
+            m
+            for m in self.staged.values()
+            if match_key(m.title) == key and (year is None or m.year == year)
+        ]
+        return sorted(found, key=title_order)
+
+    async def add(self, movies: Iterable[MovieDetails], *, added_at: datetime) -> set[str]:
+        stored = set()
+        for movie in movies:
+            if movie.id not in self.staged:
+                self.staged[movie.id] = Movie.stored(movie, added_at=added_at)
+                stored.add(movie.id)
+        return stored
+
+    async def delete(self, movie_id: str) -> bool:
+        return self.staged.pop(movie_id, None) is not None
+
+
+class FakeState:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def version(self) -> str:
+        return f"fake.{self.uow.version}"
+
+    async def bump_version(self) -> None:
+        self.uow.version += 1
+
+    async def is_seeded(self) -> bool:
+        return self.uow.seeded
+
+    async def mark_seeded(self, *, at: datetime) -> None:
+        self.uow.seeded = True
+        self.uow.seeded_at = at
+
+
+class FakeKeys:
+    def __init__(self, staged: dict[int, StoredKey]) -> None:
+        self.staged = staged
+
+    async def add(
+        self, *, name: str, prefix: str, key_hash: str, scopes: Sequence[str], created_at: datetime
+    ) -> StoredKey:
+        key = StoredKey(
+            id=max(self.staged, default=0) + 1,
+            name=name,
+            prefix=prefix,
+            key_hash=key_hash,
+            scopes=tuple(scopes),
+            created_at=created_at,
+            last_used_at=None,
+            revoked_at=None,
+        )
+        self.staged[key.id] = key
+        return key
+
+    async def by_hash(self, key_hash: str) -> StoredKey | None:
+        return next((k for k in self.staged.values() if k.key_hash == key_hash), None)
+
+    async def all(self) -> Sequence[StoredKey]:
+        return [self.staged[i] for i in sorted(self.staged)]
+
+    async def revoke(self, key_id: int, *, at: datetime) -> StoredKey | None:
+        key = self.staged.get(key_id)
+        if key is None:
+            return None
+        if key.revoked_at is None:
+            key = self.staged[key_id] = replace(key, revoked_at=at)
+        return key
+
+    async def touch(self, key_id: int, *, at: datetime) -> None:
+        self.staged[key_id] = replace(self.staged[key_id], last_used_at=at)
+
+
+class FakeUnitOfWork:
+    """Stages changes on copies; ``commit`` publishes them to the store, exit drops the rest."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def __aenter__(self) -> Self:
+        self.movies = FakeMovies(dict(self.store.movies))
+        self.keys = FakeKeys(dict(self.store.keys))
+        self.state = FakeState(self)
+        self.version = self.store.version
+        self.seeded = self.store.seeded
+        self.seeded_at = self.store.seeded_at
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.store.movies = dict(self.movies.staged)
+        self.store.keys = dict(self.keys.staged)
+        self.store.version = self.version
+        self.store.seeded = self.seeded
+        self.store.seeded_at = self.seeded_at
+        self.store.commits += 1
+
+
+class FakeUnitOfWorkFactory:
+    """``UnitOfWorkFactory`` over one in-memory store."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
