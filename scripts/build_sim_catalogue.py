@@ -174,6 +174,7 @@ tt9100007|باب الحديد|1958|Youssef Chahine|Crime, Drama|Arabic|Egypt
 tt9100008|霸王别姬|1993|Chen Kaige|Drama, Music, Romance|Mandarin|China, Hong Kong
 tt9100009|기생충|2019|Bong Joon Ho|Drama, Thriller|Korean|South Korea
 tt9100010|Spaced  Out|2012|Noor Blank|Comedy
+tt9100019|となりのトトロ|1988|Hayao Miyazaki|Animation, Comedy, Family|Japanese|Japan
 """  # noqa: RUF001 - the Greek letters are meant
 
 LONG_TITLE = (

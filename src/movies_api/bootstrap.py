@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +20,7 @@ from movies_api.db.locks import exclusive
 from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
+from movies_api.http.metrics import RequestStats
 from movies_api.http.rate_limit import AddRateLimiter
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.keys import KeyService
@@ -87,7 +87,7 @@ class Container:
     seeder: Seeder
     cache: ResponseCache
     limiter: AddRateLimiter
-    registry: CollectorRegistry
+    stats: RequestStats
     redis: Redis | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -156,7 +156,7 @@ def build_container(settings: Settings) -> Container:
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
         ),
-        registry=CollectorRegistry(),
+        stats=RequestStats(),
         redis=redis,
     )
 

@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from movies_api import __version__
 from movies_api.http import problems
-from movies_api.http.middleware import ObserveRequests, RequestMetrics
+from movies_api.http.middleware import ObserveRequests
 from movies_api.http.routes import movies, ops
 
 if TYPE_CHECKING:
@@ -48,12 +48,12 @@ def create_app(
     )
     app.include_router(
         ops.build_router(
-            ping=container.ping, seed_status=container.seed_status, registry=container.registry
+            ping=container.ping, seed_status=container.seed_status, stats=container.stats
         )
     )
     app.add_middleware(
         ObserveRequests,
-        metrics=RequestMetrics(container.registry),
+        stats=container.stats,
         project=container.settings.google_cloud_project,
         access_logs=container.settings.access_log,
     )

@@ -10,41 +10,22 @@ import logging
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from movies_api.http.metrics import RequestStats
 from movies_api.logs import TRACE_FIELD
 
 access_log = logging.getLogger("movies_api.access")
-
-
-class RequestMetrics:
-    """The Prometheus series the service exports about its HTTP traffic."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "movies_api_http_requests",
-            "HTTP requests answered",
-            ("method", "route", "status"),
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "movies_api_http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ("method", "route"),
-            registry=registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
 
 
 class ObserveRequests:
     """Counts, times and logs every HTTP request once its response has started."""
 
     def __init__(
-        self, app: ASGIApp, *, metrics: RequestMetrics, project: str | None, access_logs: bool
+        self, app: ASGIApp, *, stats: RequestStats, project: str | None, access_logs: bool
     ) -> None:
         self.app = app
-        self.metrics = metrics
+        self.stats = stats
         self.project = project
         self.access_logs = access_logs
 
@@ -69,8 +50,7 @@ class ObserveRequests:
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", "unmatched")
         method = scope["method"]
-        self.metrics.requests.labels(method, route, str(status)).inc()
-        self.metrics.latency.labels(method, route).observe(seconds)
+        self.stats.observe(method, route, status, seconds)
         if not self.access_logs:
             return
         path = scope["path"]

@@ -15,6 +15,7 @@ from movies_api.http.problems import Problem
 from movies_api.settings import RateLimit
 
 if TYPE_CHECKING:
+    from limits import RateLimitItem
     from limits.aio.strategies import RateLimiter
 
 log = logging.getLogger("movies_api.rate_limit")
@@ -26,24 +27,34 @@ class AddRateLimiter:
     def __init__(
         self, limit: RateLimit, *, redis_url: str | None, trust_forwarded_for: bool
     ) -> None:
-        from limits import RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
-        from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-        from limits.aio.strategies import MovingWindowRateLimiter
-
-        item_type = {
-            "second": RateLimitItemPerSecond,
-            "minute": RateLimitItemPerMinute,
-            "hour": RateLimitItemPerHour,
-        }[limit.period]
-        self._item = item_type(limit.amount, namespace="movies-api-add")
-        storage: Storage = (
-            RedisStorage(redis_url.replace("redis", "async+redis", 1))
-            if redis_url
-            else MemoryStorage()
-        )
-        self._limiter: RateLimiter = MovingWindowRateLimiter(storage)
-        self._trust_forwarded_for = trust_forwarded_for
         self._limit = limit
+        self._redis_url = redis_url
+        self._trust_forwarded_for = trust_forwarded_for
+        self._built: tuple[RateLimiter, RateLimitItem] | None = None
+
+    def _limiter(self) -> tuple[RateLimiter, RateLimitItem]:
+        """Built on the first add: importing ``limits`` at start would slow every cold start."""
+        if self._built is None:
+            from limits import RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
+            from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+            from limits.aio.strategies import MovingWindowRateLimiter
+
+            item_type = {
+                "second": RateLimitItemPerSecond,
+                "minute": RateLimitItemPerMinute,
+                "hour": RateLimitItemPerHour,
+            }[self._limit.period]
+            storage: Storage = (
+                # redis-py is what the project installs; limits defaults to coredis.
+                RedisStorage(
+                    self._redis_url.replace("redis", "async+redis", 1), implementation="redispy"
+                )
+                if self._redis_url
+                else MemoryStorage()
+            )
+            item = item_type(self._limit.amount, namespace="movies-api-add")
+            self._built = (MovingWindowRateLimiter(storage), item)
+        return self._built
 
     def client_of(self, request: Request) -> str:
         """The client: its API key when it sends one (hashed), else its address."""
@@ -59,14 +70,15 @@ class AddRateLimiter:
     async def check(self, request: Request) -> None:
         """Count this request; 429 with ``Retry-After`` when the client is over its limit."""
         client = self.client_of(request)
+        limiter, item = self._limiter()
         try:
-            allowed = await self._limiter.hit(self._item, client)
+            allowed = await limiter.hit(item, client)
         except Exception:  # a limiter outage must not take adding down with it
             log.warning("rate limiter unavailable; letting the request through", exc_info=True)
             return
         if allowed:
             return
-        stats = await self._limiter.get_window_stats(self._item, client)
+        stats = await limiter.get_window_stats(item, client)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise Problem(
             429,

@@ -234,15 +234,17 @@ class OmdbClient:
         return self._jitter() * min(self._backoff_cap, self._backoff_base * 2.0**exponent)
 
     async def _attempt(self, params: dict[str, str], subject: str) -> dict[str, object]:
-        # httpx's messages are safe (the key is added below them) but say nothing a caller
-        # can act on, so only the exception's kind is kept, and never chained.
+        # Only the kind of an httpx exception is kept, and the failure is raised outside the
+        # except clause, so no error this client raises holds one (or its URL) in its chain.
         try:
             response = await self._http.get(self._base_url, params=params)
         except httpx.TimeoutException:
-            raise _TransientError("timed out", timed_out=True) from None
+            failure = _TransientError("timed out", timed_out=True)
         except httpx.RequestError as exc:
-            raise _TransientError(f"connection failed: {type(exc).__name__}") from None
-        return self._interpret(response, subject)
+            failure = _TransientError(f"connection failed: {type(exc).__name__}")
+        else:
+            return self._interpret(response, subject)
+        raise failure
 
     def _interpret(self, response: httpx.Response, subject: str) -> dict[str, object]:
         status = response.status_code

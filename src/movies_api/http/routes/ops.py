@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 from fastapi import APIRouter
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
 from movies_api.http.conditional import JSON
+from movies_api.http.metrics import RequestStats, exposition
 from movies_api.http.problems import Problem
 from movies_api.http.schemas import Health, ProblemOut, Ready
 
@@ -20,7 +20,7 @@ def build_router(
     *,
     ping: Callable[[], Awaitable[None]],
     seed_status: Callable[[], Mapping[str, object]],
-    registry: CollectorRegistry,
+    stats: RequestStats,
 ) -> APIRouter:
     """Routes that tell Cloud Run and operators how the process is doing."""
     router = APIRouter(tags=["operations"])
@@ -47,6 +47,7 @@ def build_router(
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        body, content_type = exposition(stats)
+        return Response(body, headers={"Content-Type": content_type})
 
     return router

@@ -1,0 +1,185 @@
+"""The real FastAPI app around in-memory fakes: routes, auth, problems, cache and rate limit
+are the production ones; storage is ``tests.unit.fakes.Store`` and OMDb is ``FakeOmdb``.
+
+Serve it in a test with ``client(app)`` (httpx over ASGI, no socket, no lifespan).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import make_url
+
+from movies_api.bootstrap import Container, LazyOmdb
+from movies_api.cache.responses import ResponseCache
+from movies_api.cache.version import CatalogueVersion
+from movies_api.db.engine import create_engine
+from movies_api.http.app import create_app
+from movies_api.http.rate_limit import AddRateLimiter
+from movies_api.omdb.client import SearchPage
+from movies_api.omdb.errors import OmdbError, OmdbNotFound
+from movies_api.services.catalogue import CatalogueService, utc_now
+from movies_api.services.keys import KeyService
+from movies_api.services.seeding import Seeder
+from movies_api.settings import Settings
+from tests.unit.fakes import FakeUnitOfWorkFactory, Store
+
+Record = dict[str, object]
+
+
+def omdb_record(
+    imdb_id: str, title: str, year: int | str = 1999, type: str = "movie", **fields: str
+) -> Record:
+    """An OMDb answer as OMDb spells it: every value a string, absence as ``"N/A"``."""
+    return {
+        "Title": title,
+        "Year": str(year),
+        "Rated": "R",
+        "Released": f"31 Mar {year}",
+        "Runtime": "136 min",
+        "Genre": "Action, Sci-Fi",
+        "Director": "Lana Wachowski, Lilly Wachowski",
+        "Writer": "N/A",
+        "Actors": "Keanu Reeves, Laurence Fishburne",
+        "Plot": "A hacker learns what the world is.",
+        "Language": "English",
+        "Country": "United States",
+        "Awards": "N/A",
+        "Poster": "N/A",
+        "Ratings": [{"Source": "Internet Movie Database", "Value": "8.7/10"}],
+        "Metascore": "73",
+        "imdbRating": "8.7",
+        "imdbVotes": "2,000,000",
+        "imdbID": imdb_id,
+        "Type": type,
+        "DVD": "N/A",
+        "BoxOffice": "$172,076,928",
+        "Production": "N/A",
+        "Website": "N/A",
+        "Response": "True",
+        **fields,
+    }
+
+
+class FakeOmdb:
+    """OMDb over a list of records: titles match case-insensitively, the newest match wins
+    (as OMDb does). ``fail_with`` makes every call raise it; ``calls`` records every call."""
+
+    def __init__(
+        self, records: Iterable[Mapping[str, object]] = (), *, fail_with: OmdbError | None = None
+    ) -> None:
+        self.records: list[Record] = [dict(record) for record in records]
+        self.fail_with = fail_with
+        self.calls: list[tuple[object, ...]] = []
+
+    async def get_by_title(
+        self, title: str, *, year: int | None = None, type: str | None = None, plot: str = "full"
+    ) -> dict[str, object]:
+        self.calls.append(("title", title, year, type))
+        if self.fail_with is not None:
+            raise self.fail_with
+        wanted = title.strip().casefold()
+        matches = [
+            record
+            for record in self.records
+            if str(record.get("Title", "")).casefold() == wanted
+            and (year is None or str(record.get("Year", "")).startswith(str(year)))
+            and (type is None or record.get("Type") == type)
+        ]
+        if not matches:
+            raise OmdbNotFound(f"OMDb has nothing for title {title!r}: Movie not found!")
+        return dict(max(matches, key=lambda record: str(record.get("Year", ""))))
+
+    async def get_by_id(self, imdb_id: str, *, plot: str = "full") -> dict[str, object]:
+        self.calls.append(("id", imdb_id))
+        if self.fail_with is not None:
+            raise self.fail_with
+        for record in self.records:
+            if record.get("imdbID") == imdb_id:
+                return dict(record)
+        raise OmdbNotFound(f"OMDb has nothing for id {imdb_id!r}: Error getting data.")
+
+    async def search(
+        self, query: str, *, page: int = 1, type: str | None = "movie", year: int | None = None
+    ) -> SearchPage:
+        self.calls.append(("search", query, page))
+        if self.fail_with is not None:
+            raise self.fail_with
+        words = query.casefold().split()
+        ids = tuple(
+            str(record["imdbID"])
+            for record in self.records
+            if all(word in str(record.get("Title", "")).casefold() for word in words)
+        )
+        shown = ids[(page - 1) * 10 : page * 10]
+        return SearchPage(ids=shown, total_results=len(ids))
+
+
+@contextlib.asynccontextmanager
+async def _always_held() -> AsyncIterator[bool]:
+    yield True
+
+
+def make_app(
+    *,
+    store: Store | None = None,
+    omdb: FakeOmdb | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    **settings: Any,
+) -> tuple[FastAPI, Container]:
+    """The production app over ``store`` and ``omdb``; ``settings`` are ``Settings`` fields
+    (``add_rate_limit="2/minute"``, ``require_key_for_add=True``, …).
+
+    The engine is an unused in-memory SQLite one (``/readyz`` pings it); nothing connects
+    until something asks.
+    """
+    configured = Settings(**{"seed_on_startup": False, "omdb_api_key": "fake-key", **settings})
+    uow = FakeUnitOfWorkFactory(store if store is not None else Store())
+    lookup = omdb if omdb is not None else FakeOmdb()
+    catalogue = CatalogueService(uow=uow, omdb=lookup, clock=clock)
+    container = Container(
+        settings=configured,
+        engine=create_engine(make_url("sqlite+aiosqlite://")),
+        omdb=LazyOmdb(configured),
+        catalogue=catalogue,
+        keys=KeyService(uow=uow, clock=clock),
+        seeder=Seeder(uow=uow, omdb=lookup, lock=_always_held, count=configured.seed_count),
+        cache=ResponseCache(
+            CatalogueVersion(catalogue.version), entries=configured.cache_entries
+        ),
+        limiter=AddRateLimiter(
+            configured.rate_limit,
+            redis_url=configured.redis_url,
+            trust_forwarded_for=bool(configured.trust_forwarded_for),
+        ),
+        registry=CollectorRegistry(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await container.aclose()
+
+    return create_app(container, lifespan), container
+
+
+def client(app: FastAPI, *, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """An httpx client that calls ``app`` in process, as if from ``address``."""
+    transport = httpx.ASGITransport(app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def issue_key(store: Store, *scopes: str, name: str = "test") -> str:
+    """A real key (made by ``KeyService``) stored in ``store``; default scope when none given."""
+    _stored, key = await KeyService(uow=FakeUnitOfWorkFactory(store)).create(
+        name=name, scopes=scopes
+    )
+    return key
