@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Movies API container image.
 #
 # The base image is a build argument so the same file builds against

@@ -150,7 +150,7 @@ tt0477348|No Country for Old Men|2007|Joel Coen, Ethan Coen|Crime, Drama, Thrill
 # Remakes and titles that are awkward in a URL, a sort or a terminal (same columns).
 AWKWARD_FILMS = """
 tt0119094|Face/Off|1997|John Woo|Action, Crime, Sci-Fi
-tt9100001|100% Wolf|2020|Alexs Stadermann|Animation, Adventure, Comedy|English|Australia
+tt7638348|100% Wolf|2020|Alexs Stadermann|Animation, Adventure, Comedy|English|Australia
 tt0090555|"Crocodile" Dundee|1986|Peter Faiman|Adventure, Comedy|English|Australia
 tt0054135|Ocean's Eleven|1960|Lewis Milestone|Comedy, Crime, Music
 tt0240772|Ocean's Eleven|2001|Steven Soderbergh|Crime, Thriller
@@ -165,17 +165,28 @@ tt1517451|A Star Is Born|2018|Bradley Cooper|Drama, Music, Romance
 tt0056801|8½|1963|Federico Fellini|Drama|Italian|Italy, France
 tt0356910|Mr. & Mrs. Smith|2005|Doug Liman|Action, Comedy, Crime
 tt0096438|Who Framed Roger Rabbit|1988|Robert Zemeckis|Animation, Comedy, Crime
+tt2614684|'71|2014|Yann Demange|Action, Drama, Thriller|English|United Kingdom
+tt1022603|(500) Days of Summer|2009|Marc Webb|Comedy, Drama, Romance
+tt0078718|...And Justice for All|1979|Norman Jewison|Crime, Drama, Thriller
+tt10620868|#Alive|2020|Cho Il-hyung|Action, Drama, Horror|Korean|South Korea
+tt1038988|[REC]|2007|Jaume Balagueró, Paco Plaza|Horror|Spanish|Spain
+tt0092086|¡Three Amigos!|1986|John Landis|Comedy, Western
+tt0402022|Æon Flux|2005|Karyn Kusama|Action, Adventure, Sci-Fi
+tt0103644|Alien³|1992|David Fincher|Action, Horror, Sci-Fi
+tt0046438|東京物語|1953|Yasujirō Ozu|Drama|Japanese|Japan
+tt0096283|となりのトトロ|1988|Hayao Miyazaki|Animation, Comedy, Family|Japanese|Japan
+tt0047034|ゴジラ|1954|Ishirō Honda|Horror, Sci-Fi|Japanese|Japan
+tt0015648|Броненосец «Потёмкин»|1925|Sergei Eisenstein|Drama, History|Russian|Soviet Union
+tt0079944|Сталкер|1979|Andrei Tarkovsky|Drama, Sci-Fi|Russian|Soviet Union
+tt0118767|Брат|1997|Aleksei Balabanov|Action, Crime, Drama|Russian|Russia
+tt0057831|Αλέξης Ζορμπάς|1964|Michael Cacoyannis|Adventure, Comedy, Drama|Greek, English|Greece
+tt2258858|وجدة|2012|Haifaa al-Mansour|Drama, Family|Arabic|Saudi Arabia, Germany
+tt0106332|霸王别姬|1993|Chen Kaige|Drama, Music, Romance|Mandarin|China, Hong Kong
+tt6751668|기생충|2019|Bong Joon Ho|Drama, Thriller|Korean|South Korea
 tt9100002|Snake_Case: The Movie|2016|Ada Underwood|Comedy
 tt9100003|What? Why? #Because+Then|2019|Quinn Marlowe|Comedy, Drama
-tt9100004|東京物語|1953|Yasujirō Ozu|Drama|Japanese|Japan
-tt9100005|Броненосец «Потёмкин»|1925|Sergei Eisenstein|Drama, History|Russian|Soviet Union
-tt9100006|Ζορμπάς ο Έλληνας|1964|Michael Cacoyannis|Adventure, Comedy, Drama|Greek, English|Greece
-tt9100007|باب الحديد|1958|Youssef Chahine|Crime, Drama|Arabic|Egypt
-tt9100008|霸王别姬|1993|Chen Kaige|Drama, Music, Romance|Mandarin|China, Hong Kong
-tt9100009|기생충|2019|Bong Joon Ho|Drama, Thriller|Korean|South Korea
 tt9100010|Spaced  Out|2012|Noor Blank|Comedy
-tt9100019|となりのトトロ|1988|Hayao Miyazaki|Animation, Comedy, Family|Japanese|Japan
-"""  # noqa: RUF001 - the Greek letters are meant
+"""
 
 LONG_TITLE = (
     "The Extraordinarily Long and Winding Chronicle of a Title That Refuses to End, "

@@ -15,6 +15,12 @@ variable "service_name" {
   default     = "movies-api"
 }
 
+variable "job_prefix" {
+  description = "Cloud Run jobs are <job_prefix>-migrate, <job_prefix>-seed and <job_prefix>-admin (cloudbuild.yaml expects the movies- names)."
+  type        = string
+  default     = "movies"
+}
+
 variable "artifact_repository" {
   description = "Artifact Registry Docker repository id."
   type        = string
@@ -42,9 +48,9 @@ variable "min_instances" {
 }
 
 variable "max_instances" {
-  description = "Maximum instances of the service; keep max_instances x db pool size under the database's connection limit."
+  description = "Maximum instances of the service. Each instance may open up to 20 database connections (pool 10 + overflow 10): keep max_instances x 20, plus 20 for a running job, under the tier's max_connections (db-g1-small: 50)."
   type        = number
-  default     = 4
+  default     = 2
 }
 
 variable "concurrency" {
@@ -98,9 +104,9 @@ variable "db_instance_name" {
 }
 
 variable "db_tier" {
-  description = "Cloud SQL machine tier (Enterprise edition). db-f1-micro is the cheapest; use db-custom-1-3840 or larger for production load."
+  description = "Cloud SQL machine tier (Enterprise edition). db-g1-small allows 50 connections; db-f1-micro (25) is cheaper but too small for more than one instance; db-custom-1-3840 (100) or larger for production load."
   type        = string
-  default     = "db-f1-micro"
+  default     = "db-g1-small"
 }
 
 variable "db_availability_type" {

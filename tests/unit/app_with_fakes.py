@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
 from movies_api.bootstrap import Container, LazyOmdb
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.db.engine import create_engine
+from movies_api.domain.movie import Movie
 from movies_api.http.app import create_app
+from movies_api.http.metrics import RequestStats
 from movies_api.http.rate_limit import AddRateLimiter
 from movies_api.omdb.client import SearchPage
 from movies_api.omdb.errors import OmdbError, OmdbNotFound
+from movies_api.omdb.normalise import normalise
 from movies_api.services.catalogue import CatalogueService, utc_now
 from movies_api.services.keys import KeyService
 from movies_api.services.seeding import Seeder
@@ -94,7 +96,8 @@ class FakeOmdb:
         ]
         if not matches:
             raise OmdbNotFound(f"OMDb has nothing for title {title!r}: Movie not found!")
-        return dict(max(matches, key=lambda record: str(record.get("Year", ""))))
+        newest: Record = max(matches, key=lambda record: str(record.get("Year", "")))
+        return dict(newest)
 
     async def get_by_id(self, imdb_id: str, *, plot: str = "full") -> dict[str, object]:
         self.calls.append(("id", imdb_id))
@@ -121,6 +124,21 @@ class FakeOmdb:
         return SearchPage(ids=shown, total_results=len(ids))
 
 
+ADDED_AT = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def stored_movie(imdb_id: str, title: str, year: int = 1999, type: str = "movie") -> Movie:
+    """A movie as the catalogue would hold it after adding ``omdb_record(...)``."""
+    return Movie.stored(normalise(omdb_record(imdb_id, title, year, type)), added_at=ADDED_AT)
+
+
+def store_with(*movies: Movie) -> Store:
+    """A store holding ``movies``."""
+    store = Store()
+    store.movies = {movie.id: movie for movie in movies}
+    return store
+
+
 @contextlib.asynccontextmanager
 async def _always_held() -> AsyncIterator[bool]:
     yield True
@@ -129,7 +147,7 @@ async def _always_held() -> AsyncIterator[bool]:
 def make_app(
     *,
     store: Store | None = None,
-    omdb: FakeOmdb | None = None,
+    omdb: FakeOmdb | LazyOmdb | None = None,
     clock: Callable[[], datetime] = utc_now,
     **settings: Any,
 ) -> tuple[FastAPI, Container]:
@@ -150,15 +168,13 @@ def make_app(
         catalogue=catalogue,
         keys=KeyService(uow=uow, clock=clock),
         seeder=Seeder(uow=uow, omdb=lookup, lock=_always_held, count=configured.seed_count),
-        cache=ResponseCache(
-            CatalogueVersion(catalogue.version), entries=configured.cache_entries
-        ),
+        cache=ResponseCache(CatalogueVersion(catalogue.version), entries=configured.cache_entries),
         limiter=AddRateLimiter(
             configured.rate_limit,
             redis_url=configured.redis_url,
             trust_forwarded_for=bool(configured.trust_forwarded_for),
         ),
-        registry=CollectorRegistry(),
+        stats=RequestStats(),
     )
 
     @contextlib.asynccontextmanager

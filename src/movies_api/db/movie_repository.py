@@ -19,6 +19,7 @@ _TABLE = cast(Table, MovieRow.__table__)
 _COLUMNS = [column for column in _TABLE.columns if column.name not in ("title_key", "match_key")]
 _LISTS = ("genres", "directors", "writers", "actors", "languages", "countries")
 _TITLE_ORDER = (MovieRow.title_key, MovieRow.year.asc().nulls_last(), MovieRow.id)
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1  # the range of the INTEGER year column
 
 
 def _to_movie(row: Row[Any]) -> Movie:
@@ -63,8 +64,12 @@ class SqlMovieRepository:
         return None if row is None else _to_movie(row)
 
     async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
+        if "\x00" in key:
+            return []  # no stored title holds NUL (PostgreSQL text cannot), nor may a query
         statement = select(*_COLUMNS).where(_TABLE.c.match_key == key).order_by(*_TITLE_ORDER)
         if year is not None:
+            if not _INT32_MIN <= year <= _INT32_MAX:
+                return []  # no stored year is that big, and the drivers would refuse the value
             statement = statement.where(_TABLE.c.year == year)
         return [_to_movie(row) for row in await self._session.execute(statement)]
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Final
 
-MOVIE_ID_PATTERN: Final = r"^tt\d{7,10}$"
+# ASCII digits: the contract's \d would admit any Unicode digit in Python and in pydantic.
+MOVIE_ID_PATTERN: Final = r"^tt[0-9]{7,10}$"
 _MOVIE_ID = re.compile(MOVIE_ID_PATTERN)
 
 MOVIE_TYPES: Final = ("movie", "series", "episode")

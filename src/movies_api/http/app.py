@@ -6,8 +6,10 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html
 from fastapi_offline import FastAPIOffline
+from starlette.responses import HTMLResponse
 
 from movies_api import __version__
 from movies_api.http import problems
@@ -25,6 +27,14 @@ Reads are open. Deleting needs an API key with the `movies:delete` scope
 Errors are RFC 9457 `application/problem+json` documents.
 """
 
+# ReDoc's sidebar always loads Redocly's logo from their CDN; this policy keeps the page,
+# and every request it makes, on this host (contract §2: no assets from a CDN).
+DOCS_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "worker-src 'self' blob:"
+)
+OFFLINE_ASSETS = "/static-offline-docs"  # where fastapi-offline serves its bundled files
+
 
 def create_app(
     container: Container, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -35,7 +45,22 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        redoc_url=None,
     )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{OFFLINE_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{OFFLINE_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+        page.headers["Content-Security-Policy"] = DOCS_POLICY
+        return page
+
     problems.install(app)
     app.include_router(
         movies.build_router(

@@ -65,3 +65,19 @@ def require_scope(keys: KeyService, scope: str) -> Callable[..., Awaitable[Store
         return key
 
     return authorised_key
+
+
+def optional_key(keys: KeyService) -> Callable[..., Awaitable[StoredKey | None]]:
+    """A dependency that never refuses: the caller's key when it presents a valid one, else None.
+
+    Where a key is optional (adding while MOVIES_REQUIRE_KEY_FOR_ADD is off) only a valid key
+    may name the client, or made-up keys would each get a fresh rate-limit budget.
+    """
+
+    async def caller_key(request: Request) -> StoredKey | None:
+        try:
+            return await keys.authenticate(presented_key(request))
+        except (Problem, InvalidKey):
+            return None
+
+    return caller_key

@@ -6,6 +6,7 @@ wraps ``send`` and costs a few microseconds on the hot path.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from movies_api.http.metrics import RequestStats
+from movies_api.http.problems import PROBLEM_JSON, problem_body
 from movies_api.logs import TRACE_FIELD
 
 access_log = logging.getLogger("movies_api.access")
@@ -35,15 +37,23 @@ class ObserveRequests:
             return
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
+        except asyncio.CancelledError:
+            # Shutdown cancels what still runs after its grace period (contract §2), rolling
+            # it back; answer that as a 503 problem, not uvicorn's bare 500 and a traceback.
+            if responded:
+                raise
+            status = 503
+            await _send_cancelled(send)
         finally:
             self._observe(scope, status, time.perf_counter() - started)
 
@@ -77,3 +87,14 @@ class ObserveRequests:
                 trace_id = value.decode("latin-1").split("/", 1)[0].strip()
                 return f"projects/{self.project}/traces/{trace_id}" if trace_id else None
         return None
+
+
+async def _send_cancelled(send: Send) -> None:
+    body = problem_body(503, "the server is shutting down; the request was cancelled")
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

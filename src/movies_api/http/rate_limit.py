@@ -3,7 +3,6 @@ in process by default, shared by every instance through Redis when it is configu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from movies_api.http.problems import Problem
+from movies_api.services.ports import StoredKey
 from movies_api.settings import RateLimit
 
 if TYPE_CHECKING:
@@ -56,20 +56,23 @@ class AddRateLimiter:
             self._built = (MovingWindowRateLimiter(storage), item)
         return self._built
 
-    def client_of(self, request: Request) -> str:
-        """The client: its API key when it sends one (hashed), else its address."""
-        key = request.headers.get("authorization") or request.headers.get("x-api-key")
-        if key:
-            return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    def client_of(self, request: Request, key: StoredKey | None = None) -> str:
+        """The client: its API key when it sends a valid one, else its address.
+
+        Only an authenticated key names a client: counting raw header values would give
+        every made-up key a fresh budget.
+        """
+        if key is not None:
+            return f"key:{key.id}"
         forwarded = request.headers.get("x-forwarded-for")
         if self._trust_forwarded_for and forwarded:
             # Cloud Run's front end appends the address it saw; earlier entries are hearsay.
             return "ip:" + forwarded.rsplit(",", 1)[-1].strip()
         return "ip:" + (request.client.host if request.client else "unknown")
 
-    async def check(self, request: Request) -> None:
+    async def check(self, request: Request, key: StoredKey | None = None) -> None:
         """Count this request; 429 with ``Retry-After`` when the client is over its limit."""
-        client = self.client_of(request)
+        client = self.client_of(request, key)
         limiter, item = self._limiter()
         try:
             allowed = await limiter.hit(item, client)

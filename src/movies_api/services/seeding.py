@@ -47,6 +47,11 @@ FALLBACK_WORDS = ("love", "war", "night", "man", "star", "day", "life", "world",
 RETRY_CAP_SECONDS = 30.0
 RETRY_BASE_SECONDS = 1.0
 WAIT_FOR_OTHER_SECONDS = 1.0
+# Spare requests raced against the last few outstanding ones. A straggler (a detail
+# request backing off between retries after an OMDb 5xx) would otherwise hold the whole
+# seed for its backoff plus another round trip while OMDb's slots sit idle; the spares
+# use those idle slots, and cost at most this many extra requests per seed.
+TAIL_SPARES = 4
 # OMDb failures that no retry of the same request will mend within a seed attempt.
 _FATAL = (OmdbNotConfigured, OmdbInvalidKey, OmdbQuotaReached)
 
@@ -145,6 +150,7 @@ class Seeder:
         words: Sequence[str] = (),
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tail_spares: int = TAIL_SPARES,
     ) -> None:
         self._uow = uow
         self._omdb = omdb
@@ -157,6 +163,7 @@ class Seeder:
         self._words = tuple(words) or FALLBACK_WORDS
         self._clock = clock
         self._sleep = sleep
+        self._tail_spares = tail_spares
         self.state = SeedState.PENDING
         self._fetched = 0
         self._attempts = 0
@@ -251,7 +258,8 @@ class Seeder:
                 yield movie_id
 
     async def _fetch(self, progress: Progress | None) -> list[MovieDetails]:
-        """Details of ``count`` distinct movies; keeps ``count`` requests queued at all times."""
+        """Details of ``count`` distinct movies; keeps a request open for every movie still
+        needed at all times, and near the end a spare for each (``tail_spares`` at most)."""
         target = self._count
         found: dict[str, MovieDetails] = {}
         failures = 0
@@ -259,10 +267,13 @@ class Seeder:
         self._fetched = 0
         candidates = aiter(self._candidates())
         pending: set[asyncio.Task[MovieDetails | None]] = set()
+        done: set[asyncio.Task[MovieDetails | None]] = set()
         exhausted = False
         try:
             while len(found) < target:
-                while not exhausted and len(found) + len(pending) < target:
+                needed = target - len(found)
+                wanted = needed + (needed if needed <= self._tail_spares else 0)
+                while not exhausted and len(pending) < wanted:
                     try:
                         movie_id = await anext(candidates)
                     except StopAsyncIteration:
@@ -294,7 +305,9 @@ class Seeder:
         finally:
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            # Also the finished tasks an early raise left unread: an exception never retrieved
+            # is logged as an error at garbage collection.
+            await asyncio.gather(*pending, *done, return_exceptions=True)
             await candidates.aclose()  # type: ignore[attr-defined]
         return list(found.values())
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -496,3 +498,15 @@ async def test_closing_the_client_closes_its_transport() -> None:
     async with OmdbClient(api_key=KEY, transport=transport) as client:
         await client.get_by_id("tt0133093")
     assert transport.closed
+
+
+def test_errors_and_normalise_import_without_the_http_stack() -> None:
+    """The service maps OMDb errors on every request path; that must not cost an httpx import."""
+    probe = (
+        "import sys, movies_api.omdb, movies_api.omdb.errors, movies_api.omdb.normalise;"
+        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

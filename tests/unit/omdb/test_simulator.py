@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import typer
+import uvicorn
 from typer.testing import CliRunner
 
 from movies_api.cli.omdb_sim import omdb_sim
@@ -174,11 +176,15 @@ async def test_quota_counts_per_key(sim: httpx.AsyncClient) -> None:
         ({"t": "The Thing", "y": "abc"}, "tt0905372"),  # a non-numeric year is ignored
         ({"t": "Game of Thrones", "y": "2011"}, "tt0944947"),
         ({"t": "Face/Off"}, "tt0119094"),
-        ({"t": "100% Wolf"}, "tt9100001"),
+        ({"t": "100% Wolf"}, "tt7638348"),
+        ({"t": "#alive"}, "tt10620868"),
+        ({"t": "[REC]"}, "tt1038988"),
+        ({"t": "¡three amigos!"}, "tt0092086"),
         ({"t": '"crocodile" dundee'}, "tt0090555"),
         ({"t": "AMÉLIE"}, "tt0211915"),
         ({"t": "8½"}, "tt0056801"),
-        ({"t": "東京物語"}, "tt9100004"),
+        ({"t": "東京物語"}, "tt0046438"),
+        ({"t": "сталкер"}, "tt0079944"),
         ({"t": "Snake_Case: The Movie"}, "tt9100002"),
         ({"t": "What? Why? #Because+Then"}, "tt9100003"),
     ],
@@ -315,6 +321,12 @@ async def test_a_hang_never_answers_and_frees_its_slot_when_cancelled() -> None:
         assert (await omdb(client, i="tt0133093")).status_code == 200
 
 
+async def test_a_hang_gives_up_after_its_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulator, "_HANG_SECONDS", 0.05)
+    async with simulator_client(SimulatorConfig(hang_rate=1)) as client:
+        assert (await omdb(client, i="tt0133093")).status_code == 504
+
+
 async def test_latency_delays_every_answer() -> None:
     async with simulator_client(SimulatorConfig(latency_ms=60)) as client:
         started = time.monotonic()
@@ -342,6 +354,8 @@ async def test_raising_the_cap_at_run_time_lets_queued_requests_in() -> None:
         response = await asyncio.wait_for(queued, 2)
         assert response.json()["imdbID"] == "tt1160419"
         hung.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await hung
 
 
 # --- control endpoints -----------------------------------------------------------------------
@@ -506,7 +520,7 @@ def test_catalogue_is_what_the_generator_builds() -> None:
 
 def test_run_serves_the_app_quietly_on_the_given_address(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[object, dict[str, Any]]] = []
-    monkeypatch.setattr(simulator.uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     simulator.run(SimulatorConfig(), host="127.0.0.2", port=9001)
     [(app, options)] = calls
     assert callable(app)

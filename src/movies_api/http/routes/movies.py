@@ -13,7 +13,7 @@ from movies_api.cache.responses import CachedResponse, ResponseCache
 from movies_api.domain.movie import MOVIE_ID_PATTERN
 from movies_api.domain.titles import match_key
 from movies_api.http import representation
-from movies_api.http.auth import require_scope
+from movies_api.http.auth import optional_key, require_scope
 from movies_api.http.conditional import JSON, answer
 from movies_api.http.problems import PROBLEM_JSON, problem_body, problem_for
 from movies_api.http.rate_limit import AddRateLimiter
@@ -21,6 +21,7 @@ from movies_api.http.schemas import AddMovie, AmbiguousProblem, MovieOut, MovieP
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.errors import AmbiguousTitle
 from movies_api.services.keys import KeyService
+from movies_api.services.ports import StoredKey
 
 MovieId = Annotated[str, Path(pattern=MOVIE_ID_PATTERN, examples=["tt0133093"])]
 IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
@@ -48,7 +49,8 @@ def build_router(
         responses=_problems(422, 503),
     )
     async def list_movies(
-        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        # The upper bound keeps every page number representable in the JSON we send.
+        page: Annotated[int, Query(ge=1, le=2**31 - 1, description="1-based page number")] = 1,
         limit: Annotated[int, Query(ge=1, le=100, description="movies per page")] = 10,
         if_none_match: IfNoneMatch = None,
     ) -> Response:
@@ -65,7 +67,11 @@ def build_router(
         response_model=MovieOut,
         summary="One movie by its title (case- and accent-insensitive)",
         responses={
-            300: {"model": AmbiguousProblem, "description": "Several movies match; choose by year"},
+            300: {
+                "model": AmbiguousProblem,
+                "description": "Several movies match; choose by year",
+                "content": {PROBLEM_JSON: {}},  # served as a problem, like the errors
+            },
             **_problems(404, 422, 503),
         },
     )
@@ -100,27 +106,28 @@ def build_router(
 
         return answer(await cache.get_or_build(f"id:{movie_id}", build), if_none_match)
 
-    add_dependencies = [Depends(require_scope(keys, "movies:add"))] if require_key_for_add else []
+    add_caller = require_scope(keys, "movies:add") if require_key_for_add else optional_key(keys)
 
     @router.post(
         "",
         status_code=201,
         response_model=MovieOut,
         summary="Add a movie by title; every detail comes from OMDb",
-        dependencies=add_dependencies,
         responses=_problems(401, 403, 404, 409, 422, 429, 502, 503, 504),
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/AddMovie"}}
-                },
+                # Inline: no declared parameter uses AddMovie, so a $ref to components
+                # would point at a schema FastAPI never emits.
+                "content": {"application/json": {"schema": AddMovie.model_json_schema()}},
             }
         },
     )
-    async def add_movie(request: Request) -> Response:
+    async def add_movie(
+        request: Request, caller: StoredKey | None = Depends(add_caller)
+    ) -> Response:
         # The body is read here, not declared, so the key and the rate limit come first (§2).
-        await limiter.check(request)
+        await limiter.check(request, caller)
         try:
             wanted = AddMovie.model_validate_json(await request.body())
         except ValidationError as invalid:

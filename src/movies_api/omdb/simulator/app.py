@@ -248,8 +248,7 @@ class _Simulator:
             return PlainTextResponse("Service Unavailable", status_code=503)
         roll = self._random.random()
         if roll < config.hang_rate:
-            await _hang(request.receive)
-            return PlainTextResponse("Gateway Timeout", status_code=504)
+            return await _hang(request.receive)
         if roll < config.hang_rate + config.error_rate:
             return self._failure()
         key = request.query_params.get("apikey", "")
@@ -316,12 +315,13 @@ def _refusal(error: str, *, status_code: int = 200) -> JSONResponse:
     return JSONResponse({"Response": "False", "Error": error}, status_code=status_code)
 
 
-async def _hang(receive: Receive) -> None:
+async def _hang(receive: Receive) -> Response:
     """Wait, answering nothing, until the client disconnects (or an hour passes)."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(_HANG_SECONDS):
             while (await receive())["type"] != "http.disconnect":
                 pass
+    return PlainTextResponse("Gateway Timeout", status_code=504)  # to nobody, most likely
 
 
 def _changed(config: SimulatorConfig, changes: object) -> SimulatorConfig:

@@ -1,0 +1,371 @@
+"""Seeding (contract §3) end to end: real ``movies-api serve`` processes, the real OMDb
+simulator, real SQLite files and a real PostgreSQL database.
+
+Waits are generous and nothing here asserts a duration: the machine may be loaded, and
+speed is the benchmark's business (benchmarks/seed.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.processes import Process, start_server, start_simulator
+
+SEED_COUNT = 100
+# One seed asks for the details of 100 movies, plus a few replacements and retries at most.
+ONE_SEEDS_REQUESTS = 110
+SEED_TIMEOUT = 180.0
+START_TIMEOUT = 60.0
+DEFAULT_KNOBS: dict[str, object] = {
+    "latency_ms": 0,
+    "max_concurrency": None,
+    "error_rate": 0,
+    "hang_rate": 0,
+    "quota": None,
+    "down": False,
+}
+
+Seed = dict[str, Any]
+Launch = Callable[..., Process]
+
+
+class Omdb:
+    """The simulator as tests drive it: counters and knobs."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.base_url = process.url + "/"
+
+    def stats(self) -> dict[str, Any]:
+        response = httpx.get(self.process.url + "/__sim/stats", timeout=10)
+        response.raise_for_status()
+        stats: dict[str, Any] = response.json()
+        return stats
+
+    def requests(self) -> int:
+        return int(self.stats()["requests"])
+
+    def configure(self, **knobs: object) -> None:
+        httpx.post(self.process.url + "/__sim/config", json=knobs, timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        httpx.post(self.process.url + "/__sim/reset", timeout=10).raise_for_status()
+
+    def record(self, movie_id: str) -> dict[str, Any]:
+        """What OMDb itself says of ``movie_id``, with the full plot."""
+        params = {"i": movie_id, "plot": "full", "apikey": "test"}
+        found: dict[str, Any] = httpx.get(self.base_url, params=params, timeout=10).json()
+        return found
+
+
+@pytest.fixture(scope="module")
+def shared_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    process = start_simulator(tmp_path_factory.mktemp("omdb-sim"))
+    yield process
+    process.terminate()
+
+
+@pytest.fixture
+def omdb(shared_simulator: Process) -> Omdb:
+    """The module's simulator with default knobs and zeroed counters."""
+    simulator = Omdb(shared_simulator)
+    simulator.configure(**DEFAULT_KNOBS)
+    simulator.reset()
+    return simulator
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Launch]:
+    """Start ``movies-api serve`` processes; whatever is still running is stopped at the end."""
+    started: list[Process] = []
+
+    def launch(env: dict[str, str], *, wait: bool = True) -> Process:
+        process = start_server(tmp_path, env, wait=False)
+        started.append(process)
+        return process.wait_ready(timeout=START_TIMEOUT) if wait else process
+
+    yield launch
+    for process in started:
+        if process.popen.poll() is None:
+            process.terminate()
+
+
+def server_env(database_url: str, omdb: Omdb | None, **extra: str) -> dict[str, str]:
+    """Everything a seeding server needs, and nothing the test runner's own env might leak."""
+    return {
+        "MOVIES_DATABASE_URL": database_url,
+        "MOVIES_OMDB_BASE_URL": omdb.base_url if omdb else "http://127.0.0.1:9/",
+        "MOVIES_OMDB_API_KEY": "test",
+        "MOVIES_SEED_COUNT": str(SEED_COUNT),
+        "MOVIES_SEED_ON_STARTUP": "true",
+        "MOVIES_SEED_SEARCH": "",
+        "MOVIES_REDIS_URL": "",
+        **extra,
+    }
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def seed_status(server: Process) -> Seed:
+    response = httpx.get(server.url + "/readyz", timeout=10)
+    assert response.status_code == 200, response.text
+    seed: Seed = response.json()["seed"]
+    return seed
+
+
+def wait_for_seed(
+    server: Process, until: Callable[[Seed], bool], *, timeout: float = SEED_TIMEOUT
+) -> Seed:
+    """Poll ``/readyz`` until the seed's status satisfies ``until``; its last status."""
+    deadline = time.monotonic() + timeout
+    seed: Seed = {}
+    while time.monotonic() < deadline:
+        seed = seed_status(server)
+        if until(seed):
+            return seed
+        time.sleep(0.1)
+    tail = server.output()[-4000:]
+    raise AssertionError(f"seed status never matched in {timeout}s; last {seed}\n{tail}")
+
+
+def is_done(seed: Seed) -> bool:
+    return bool(seed["state"] == "done")
+
+
+def catalogue(server: Process) -> dict[str, Any]:
+    """The first page of 100: with a seed of 100 that is the whole catalogue."""
+    response = httpx.get(server.url + "/movies", params={"limit": 100}, timeout=10)
+    assert response.status_code == 200, response.text
+    page: dict[str, Any] = response.json()
+    return page
+
+
+def stored_in_sqlite(path: Path) -> tuple[int, bool]:
+    """How many movies the file holds, and whether it is marked seeded."""
+    with sqlite3.connect(path) as db:
+        (movies,) = db.execute("SELECT count(*) FROM movies").fetchone()
+        (seeded,) = db.execute("SELECT seeded FROM catalogue_state").fetchone()
+    return int(movies), bool(seeded)
+
+
+def run_seed_command(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "movies_api", "seed"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=SEED_TIMEOUT,
+        check=False,
+    )
+
+
+# --- a fresh start, and restarts ------------------------------------------------------------
+
+
+def test_fresh_start_seeds_100_distinct_movies_with_full_details(
+    sqlite_url: str, omdb: Omdb, launch: Launch
+) -> None:
+    server = launch(server_env(sqlite_url, omdb))
+
+    seed = wait_for_seed(server, is_done)
+
+    assert seed["fetched"] == seed["target"] == SEED_COUNT
+    assert "error" not in seed
+    page = catalogue(server)
+    assert page["total"] == SEED_COUNT
+    ids = [movie["id"] for movie in page["items"]]
+    assert len(set(ids)) == SEED_COUNT
+    assert {movie["type"] for movie in page["items"]} == {"movie"}
+    sample = httpx.get(f"{server.url}/movies/{ids[len(ids) // 2]}", timeout=10).json()
+    upstream = omdb.record(sample["id"])
+    assert sample["title"] == upstream["Title"]
+    assert sample["plot"] == upstream["Plot"]  # the full plot, not OMDb's short one
+    assert sample["directors"]
+    assert sample["actors"]
+    assert sample["genres"]
+    assert sample["released"] is not None
+    assert sample["runtime_minutes"] is not None
+    assert sample["imdb_rating"] is not None
+    assert sample["ratings"]
+    assert omdb.stats()["by_kind"]["i"] <= ONE_SEEDS_REQUESTS + 1  # +1: the check just above
+
+
+def test_restart_sends_omdb_nothing(sqlite_url: str, omdb: Omdb, launch: Launch) -> None:
+    env = server_env(sqlite_url, omdb)
+    first = launch(env)
+    wait_for_seed(first, is_done)
+    assert first.terminate() == 0
+    requests_after_seed = omdb.requests()
+
+    second = launch(env)
+    seed = wait_for_seed(second, is_done)
+
+    assert omdb.requests() == requests_after_seed
+    assert seed["attempts"] == 1
+    assert catalogue(second)["total"] == SEED_COUNT
+
+
+def test_emptied_catalogue_is_not_seeded_again_on_restart(
+    sqlite_url: str, omdb: Omdb, launch: Launch
+) -> None:
+    env = server_env(sqlite_url, omdb)
+    first = launch(env)
+    wait_for_seed(first, is_done)
+    assert first.terminate() == 0
+    with sqlite3.connect(sqlite_path(sqlite_url)) as db:
+        db.execute("DELETE FROM movies")
+    assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, True)
+    requests_after_seed = omdb.requests()
+
+    second = launch(env)
+    wait_for_seed(second, is_done)
+
+    assert omdb.requests() == requests_after_seed
+    assert catalogue(second)["total"] == 0
+
+
+# --- several instances on one database ------------------------------------------------------
+
+
+def test_two_servers_on_one_sqlite_file_seed_it_once(
+    sqlite_url: str, omdb: Omdb, launch: Launch
+) -> None:
+    env = server_env(sqlite_url, omdb)
+    servers = [launch(env, wait=False) for _ in range(2)]
+    for server in servers:
+        server.wait_ready(timeout=START_TIMEOUT)
+
+    for server in servers:
+        wait_for_seed(server, is_done)
+
+    assert omdb.requests() <= ONE_SEEDS_REQUESTS
+    assert [catalogue(server)["total"] for server in servers] == [SEED_COUNT] * 2
+    assert stored_in_sqlite(sqlite_path(sqlite_url)) == (SEED_COUNT, True)
+
+
+@pytest.mark.postgres
+def test_three_servers_on_one_postgres_database_seed_it_once(
+    postgres_url: str, omdb: Omdb, launch: Launch
+) -> None:
+    env = server_env(postgres_url, omdb)
+    servers = [launch(env, wait=False) for _ in range(3)]
+    for server in servers:
+        server.wait_ready(timeout=START_TIMEOUT)
+
+    for server in servers:
+        wait_for_seed(server, is_done)
+
+    assert omdb.requests() <= ONE_SEEDS_REQUESTS
+    pages = [catalogue(server) for server in servers]
+    assert [page["total"] for page in pages] == [SEED_COUNT] * 3
+    assert len({movie["id"] for movie in pages[0]["items"]}) == SEED_COUNT
+
+
+# --- crashes and outages ----------------------------------------------------------------------
+
+
+def test_sigkill_mid_seed_leaves_no_movies_and_next_start_completes(
+    tmp_path: Path, sqlite_url: str, launch: Launch
+) -> None:
+    # 100 requests, 8 at a time, 300 ms each: the seed takes about four seconds.
+    slow = Omdb(start_simulator(tmp_path, "--latency-ms", "300"))
+    try:
+        env = server_env(sqlite_url, slow)
+        first = launch(env)
+        seed = wait_for_seed(first, lambda s: s["state"] == "running" and s["fetched"] > 0)
+        first.kill()
+        assert seed["fetched"] < SEED_COUNT  # killed mid-seed, not after it
+
+        assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, False)
+
+        slow.configure(latency_ms=0)
+        second = launch(env)
+        wait_for_seed(second, is_done)
+        assert catalogue(second)["total"] == SEED_COUNT
+        assert stored_in_sqlite(sqlite_path(sqlite_url)) == (SEED_COUNT, True)
+    finally:
+        slow.process.terminate()
+
+
+def test_omdb_down_at_start_serves_meanwhile_and_seeds_once_omdb_returns(
+    sqlite_url: str, omdb: Omdb, launch: Launch
+) -> None:
+    omdb.configure(down=True)
+    server = launch(server_env(sqlite_url, omdb))
+
+    failed = wait_for_seed(server, lambda s: s["state"] == "failed")
+    assert failed["error"]
+    assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
+    assert catalogue(server)["total"] == 0
+    assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, False)
+
+    omdb.configure(down=False)
+    # The contract's promise is "within a minute of OMDb coming back"; the slack is for load.
+    seed = wait_for_seed(server, is_done, timeout=90)
+
+    assert "error" not in seed
+    assert catalogue(server)["total"] == SEED_COUNT
+
+
+def test_seed_completes_despite_30_percent_upstream_errors(
+    tmp_path: Path, sqlite_url: str, launch: Launch
+) -> None:
+    flaky = Omdb(start_simulator(tmp_path, "--error-rate", "0.3", "--seed", "7"))
+    try:
+        server = launch(server_env(sqlite_url, flaky))
+
+        wait_for_seed(server, is_done)
+
+        page = catalogue(server)
+        assert page["total"] == SEED_COUNT
+        assert len({movie["id"] for movie in page["items"]}) == SEED_COUNT
+        assert flaky.stats()["requests"] > SEED_COUNT  # errors were indeed injected and retried
+    finally:
+        flaky.process.terminate()
+
+
+# --- movies-api seed ------------------------------------------------------------------------
+
+
+def test_seed_command_seeds_then_has_nothing_to_do(
+    tmp_path: Path, sqlite_url: str, omdb: Omdb
+) -> None:
+    env = server_env(sqlite_url, omdb)
+
+    first = run_seed_command(tmp_path, env)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "seeded 100 movies" in first.stdout + first.stderr
+    assert stored_in_sqlite(sqlite_path(sqlite_url)) == (SEED_COUNT, True)
+    requests_after_seed = omdb.requests()
+
+    second = run_seed_command(tmp_path, env)
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "nothing to do" in second.stdout + second.stderr
+    assert omdb.requests() == requests_after_seed
+
+
+def test_seed_command_without_an_omdb_key_exits_1_saying_which_setting_is_missing(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    result = run_seed_command(tmp_path, server_env(sqlite_url, None, MOVIES_OMDB_API_KEY=""))
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "MOVIES_OMDB_API_KEY" in output
+    assert "Traceback" not in output
+    assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, False)
