@@ -47,41 +47,51 @@ def main() -> int:
         first = orjson.loads(next(iter(page.values())).body)["items"][0]["id"]
         movie_path = f"/movies/{first}"
         cases = [
-            (f"`GET {path}`", name, server.url(path))
+            (f"`GET {path}`", name, server, path)
             for path in (common.PAGE_PATH, movie_path)
             for name, server in services.items()
         ]
-        for _case, _name, url in cases:  # warm up: connections, statement caches
-            common.run_wrk(url, connections=args.connections, seconds=2)
-        results: dict[str, list[common.WrkResult]] = {url: [] for _c, _n, url in cases}
+        for _case, _name, server, path in cases:  # warm up: connections, statement caches
+            server.load(path, connections=args.connections, seconds=2)
+        results: list[list[common.WrkResult]] = [[] for _ in cases]
         for round_ in range(args.rounds):
-            for case, name, url in cases:
-                result = common.run_wrk(url, connections=args.connections, seconds=args.seconds)
-                results[url].append(result)
+            for index, (case, name, server, path) in enumerate(cases):
+                result = server.load(path, connections=args.connections, seconds=args.seconds)
+                results[index].append(result)
                 print(
                     f"round {round_ + 1} {case} ({name}): "
-                    f"{result.requests_per_second:,.0f} req/s, p99 {result.p99_ms:.2f} ms",
+                    f"{result.requests_per_second:,.0f} req/s, p99 {result.p99_ms:.2f} ms, "
+                    f"{result.cpu_us_per_request or 0:.0f} us CPU/req",
                     file=sys.stderr,
                 )
 
     rows = []
-    for case, name, url in cases:
-        median = common.median_result(results[url])
-        rounds = ", ".join(f"{r.requests_per_second:,.0f}" for r in results[url])
+    for (case, name, _server, _path), runs in zip(cases, results, strict=True):
+        median = common.median_result(runs)
         rows.append(
             [
                 case,
                 name,
                 f"{median.requests_per_second:,.0f}",
-                rounds,
+                ", ".join(f"{r.requests_per_second:,.0f}" for r in runs),
                 f"{median.p50_ms:.2f}",
                 f"{median.p99_ms:.2f}",
+                f"{median.cpu_us_per_request or 0:,.0f}",
             ]
         )
     figures = common.table(
-        ["request", "service", "req/s (median)", "each round", "p50 ms", "p99 ms"], rows
+        [
+            "request",
+            "service",
+            "req/s (median)",
+            "each round",
+            "p50 ms",
+            "p99 ms",
+            "server CPU us/req",
+        ],
+        rows,
     )
-    page_rps = common.median_result(results[cases[0][2]]).requests_per_second
+    page_rps = common.median_result(results[0]).requests_per_second
     verdict = "met" if page_rps >= TARGET_PAGE_RPS else "missed"
     text = (
         f"{figures}\n\n"
@@ -90,7 +100,8 @@ def main() -> int:
         f"`wrk -t1 -c{args.connections} -d{args.seconds}s --latency`, {args.rounds} rounds "
         f"alternating the four runs, after a 2 s warm-up of each; `MOVIES_CACHE_ENTRIES=0`, "
         f"{args.movies} movies in SQLite (WAL), one uvicorn worker; wrk and the server share "
-        "the machine's cores.\n"
+        "the machine's cores. Server CPU us/req: the server's user + system time (all "
+        "threads, the SQLite driver's included) over a run, divided by its requests.\n"
     )
     print(text)
     if args.write:

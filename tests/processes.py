@@ -55,7 +55,8 @@ class Process:
         raise TimeoutError(f"{self.url}{path} not ready in {timeout}s:\n{self.output()}")
 
     def output(self) -> str:
-        self._out.flush()
+        if not self._out.closed:
+            self._out.flush()
         return self.log.read_text(errors="replace")
 
     def terminate(self, timeout: float = 15.0) -> int:

@@ -113,7 +113,11 @@ def database_engine(settings: Settings) -> AsyncEngine:
     """The engine for the configured database, password slotted in when given apart."""
     password = settings.database_password
     secret = password.get_secret_value() if password else None
-    return create_engine(async_url(settings.resolved_database_url, secret))
+    return create_engine(
+        async_url(settings.resolved_database_url, secret),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -155,6 +159,7 @@ def build_container(settings: Settings) -> Container:
             settings.rate_limit,
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
+            redis_pool=redis.connection_pool if redis is not None else None,
         ),
         stats=RequestStats(),
         redis=redis,

@@ -44,6 +44,13 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     """Send every log record to stdout, replacing whatever handlers were there."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    # Neither format shows threads, processes or source lines, so records need not collect
+    # them (the logging HOWTO's "Optimization"): with an access log line per request this
+    # is ~15 µs of every cached read.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     require_key_for_add: bool = False
     redis_url: str | None = None
     cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_max_overflow: int = Field(default=10, ge=0, le=100)
     access_log: bool = True
     migrate_on_start: bool = True
     trust_forwarded_for: bool | None = Field(

@@ -133,9 +133,15 @@ def serve(
         "MOVIES_LOG_FORMAT": "text",
         **(env or {}),
     }
-    process = start_server(tmp_path, settings)
-    if seed:
-        wait_seeded(process)
+    process = start_server(tmp_path, settings, wait=False)
+    try:
+        # A loaded machine (two cores, several suites) may need longer than the default wait.
+        process.wait_ready(timeout=READY_TIMEOUT)
+        if seed:
+            wait_seeded(process)
+    except BaseException:
+        process.terminate()
+        raise
     return process
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ from movies_api.db.urls import async_url
 def _migrate(url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "movies_api", "migrate"],
-        env={"MOVIES_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "MOVIES_DATABASE_URL": url},
         capture_output=True,
         text=True,
         timeout=120,
@@ -46,6 +47,42 @@ def test_migrate_brings_an_empty_database_to_head_then_is_a_no_op(database_url: 
     assert f"schema already at {SCHEMA_HEAD}" in second.stdout
 
 
+def test_the_migrations_downgrade_to_nothing_and_upgrade_again(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import Connection
+
+    from movies_api.db.schema import MIGRATIONS
+
+    def run(connection: Connection, target: str) -> list[str]:
+        config = Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        config.attributes["connection"] = connection
+        if target == "base":
+            command.downgrade(config, target)
+        else:
+            command.upgrade(config, target)
+        return sorted(inspect(connection).get_table_names())
+
+    async def cycle() -> tuple[list[str], list[str]]:
+        engine = create_engine(async_url(database_url))
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(run, "head")
+            async with engine.begin() as connection:
+                down = await connection.run_sync(run, "base")
+            async with engine.begin() as connection:
+                up = await connection.run_sync(run, "head")
+            return down, up
+        finally:
+            await engine.dispose()
+
+    down, up = asyncio.run(cycle())
+    assert down == ["alembic_version"]
+    assert up == ["alembic_version", "api_keys", "catalogue_state", "movies"]
+
+
 def test_migrate_refuses_an_unknown_database_scheme_with_a_clear_message() -> None:
     result = _migrate("mysql://root@127.0.0.1/test")
     assert result.returncode == 2
@@ -58,7 +95,7 @@ def test_concurrent_migrations_on_one_sqlite_file_all_succeed(sqlite_url: str) -
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "movies_api", "migrate"],
-            env={"MOVIES_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"},
+            env={**os.environ, "MOVIES_DATABASE_URL": sqlite_url},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

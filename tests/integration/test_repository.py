@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from movies_api.db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, session_factory
@@ -23,6 +24,7 @@ from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.domain.movie import Movie, MovieDetails
 from movies_api.services.errors import StorageUnavailable
+from tests.conftest import free_port
 from tests.reference_catalogue import ADDED_AT, AMELIE, TRICKY_MOVIES, reference_order
 
 
@@ -240,16 +242,26 @@ async def test_the_seed_mark_is_kept_once_committed(database: Database) -> None:
         assert await uow.state.is_seeded() is True
 
 
-async def test_a_database_that_cannot_be_opened_is_storage_unavailable(tmp_path: Path) -> None:
-    # A directory where the database file should be: SQLite cannot open it.
-    engine = create_engine(async_url(f"sqlite:///{tmp_path}"))
+async def test_a_database_nobody_answers_on_is_storage_unavailable() -> None:
+    engine = create_engine(async_url(f"postgresql://movies@127.0.0.1:{free_port()}/movies"))
     try:
         with pytest.raises(StorageUnavailable) as raised:
             async with SqlUnitOfWork(session_factory(engine)) as uow:
                 await uow.movies.count()
-        assert raised.value.__cause__ is not None
+        assert isinstance(raised.value.__cause__, OSError)
     finally:
         await engine.dispose()
+
+
+async def test_a_database_error_is_storage_unavailable_with_its_cause_chained(
+    database: Database,
+) -> None:
+    async with database.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE movies"))
+    with pytest.raises(StorageUnavailable) as raised:
+        async with database.uow() as uow:
+            await uow.movies.count()
+    assert isinstance(raised.value.__cause__, DBAPIError)
 
 
 async def test_other_errors_pass_through_the_unit_of_work_unchanged(database: Database) -> None:

@@ -22,7 +22,7 @@ from movies_api.services.errors import StorageUnavailable
 from movies_api.services.ports import UnitOfWork
 from tests.reference_catalogue import ADDED_AT, AMELIE, TRICKY_MOVIES, reference_order, stored
 from tests.unit.app_with_fakes import FakeOmdb, client, make_app
-from tests.unit.fakes import Store
+from tests.unit.fakes import FakeUnitOfWorkFactory, Store
 
 MOVIE_FIELDS = {
     "id", "title", "year", "type", "rated", "released", "runtime_minutes", "genres",
@@ -364,12 +364,12 @@ async def test_a_write_changes_every_cached_read_at_once(store: Store) -> None:
 
 async def test_a_remake_added_later_turns_a_cached_200_into_300() -> None:
     store = store_of([MovieDetails(id="tt0084787", title="The Thing", year=1982, type="movie")])
-    app, container = make_app(store=store)
+    app, _ = make_app(store=store)
     async with client(app) as http:
         assert (
             await http.get("/movies/by-title", params={"title": "the thing"})
         ).status_code == 200
-        async with container.catalogue._uow() as uow:
+        async with FakeUnitOfWorkFactory(store)() as uow:
             await uow.movies.add(
                 [MovieDetails(id="tt0905372", title="The Thing", year=2011, type="movie")],
                 added_at=ADDED_AT,

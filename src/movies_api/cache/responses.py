@@ -88,6 +88,17 @@ class ResponseCache:
         self._local[key] = (version, response)
         return response
 
+    async def current(self, key: str) -> CachedResponse | None:
+        """This instance's entry for ``key`` if built at the current version; never builds.
+
+        Looks before it reads the version, so a key never cached costs no query.
+        """
+        if self._local is None or key not in self._local:
+            return None
+        version = await self._version.current()
+        hit = self._local.get(key)
+        return hit[1] if hit is not None and hit[0] == version else None
+
     async def _from_shared(self, version: str, key: str) -> CachedResponse | None:
         if self._shared is None:
             return None

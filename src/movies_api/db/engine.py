@@ -19,7 +19,7 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_engine(url: URL) -> AsyncEngine:
+def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if url.get_backend_name() == "sqlite":
@@ -28,8 +28,10 @@ def create_engine(url: URL) -> AsyncEngine:
             path.parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        options["pool_size"] = 10
-        options["max_overflow"] = 10
+        # Every instance may hold pool_size + max_overflow connections: size them so that
+        # instances × that stays under the database's connection limit.
+        options["pool_size"] = pool_size
+        options["max_overflow"] = max_overflow
         options["pool_pre_ping"] = True
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html
@@ -62,6 +62,7 @@ def create_app(
         return page
 
     problems.install(app)
+    app.openapi = lambda: _problems_as_problem_json(FastAPI.openapi(app))  # type: ignore[method-assign]
     app.include_router(
         movies.build_router(
             catalogue=container.catalogue,
@@ -76,6 +77,8 @@ def create_app(
             ping=container.ping, seed_status=container.seed_status, stats=container.stats
         )
     )
+    # Added first, so it runs inside ObserveRequests: its answers are counted and logged too.
+    app.add_middleware(movies.CachedReads, cache=container.cache)
     app.add_middleware(
         ObserveRequests,
         stats=container.stats,
@@ -83,3 +86,21 @@ def create_app(
         access_logs=container.settings.access_log,
     )
     return app
+
+
+def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Document error responses under the media type they are sent with.
+
+    FastAPI files every response model under ``application/json``; errors here are always
+    ``application/problem+json``, so their schemas move there (once: FastAPI caches the result).
+    """
+    for operation in (op for path in document.get("paths", {}).values() for op in path.values()):
+        for status, response in operation.get("responses", {}).items():
+            content = response.get("content", {})
+            if (
+                status[:1] in "345"
+                and problems.PROBLEM_JSON in content
+                and "application/json" in content
+            ):
+                content[problems.PROBLEM_JSON] = content.pop("application/json")
+    return document

@@ -56,8 +56,9 @@ def require_scope(keys: KeyService, scope: str) -> Callable[..., Awaitable[Store
         # The scheme objects are here for OpenAPI; parsing is stricter than theirs.
         try:
             key = await keys.authenticate(presented_key(request))
-        except InvalidKey as error:
-            raise unauthorised(str(error)) from None
+        except InvalidKey:
+            # One answer for unknown, revoked and malformed keys: a caller learns nothing.
+            raise unauthorised("the API key is not valid") from None
         try:
             keys.authorize(key, scope)
         except MissingScope as error:

@@ -128,10 +128,9 @@ async def _on_catalogue_error(_request: Request, error: Exception) -> Response:
 async def _on_validation(_request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     errors = _validation_errors(error)
-    names = ", ".join(sorted({e["name"] for e in errors if e["name"]})) or "the request"
-    return problem_response(
-        Problem(422, f"invalid {names}", kind="validation-error", errors=errors)
-    )
+    names = ", ".join(sorted({e["name"] for e in errors if e["name"]}))
+    detail = f"invalid {names}" if names else "the request is invalid"
+    return problem_response(Problem(422, detail, kind="validation-error", errors=errors))
 
 
 async def _on_http(_request: Request, error: Exception) -> Response:

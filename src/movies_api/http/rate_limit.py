@@ -17,6 +17,7 @@ from movies_api.settings import RateLimit
 if TYPE_CHECKING:
     from limits import RateLimitItem
     from limits.aio.strategies import RateLimiter
+    from redis.asyncio import ConnectionPool
 
 log = logging.getLogger("movies_api.rate_limit")
 
@@ -25,10 +26,16 @@ class AddRateLimiter:
     """Counts every add request that reaches it, whatever its outcome (contract §2)."""
 
     def __init__(
-        self, limit: RateLimit, *, redis_url: str | None, trust_forwarded_for: bool
+        self,
+        limit: RateLimit,
+        *,
+        redis_url: str | None,
+        trust_forwarded_for: bool,
+        redis_pool: ConnectionPool | None = None,
     ) -> None:
         self._limit = limit
         self._redis_url = redis_url
+        self._redis_pool = redis_pool  # the cache's pool, so closing the cache closes ours
         self._trust_forwarded_for = trust_forwarded_for
         self._built: tuple[RateLimiter, RateLimitItem] | None = None
 
@@ -47,7 +54,9 @@ class AddRateLimiter:
             storage: Storage = (
                 # redis-py is what the project installs; limits defaults to coredis.
                 RedisStorage(
-                    self._redis_url.replace("redis", "async+redis", 1), implementation="redispy"
+                    self._redis_url.replace("redis", "async+redis", 1),
+                    implementation="redispy",
+                    **({"connection_pool": self._redis_pool} if self._redis_pool else {}),  # type: ignore[arg-type]
                 )
                 if self._redis_url
                 else MemoryStorage()
@@ -81,8 +90,12 @@ class AddRateLimiter:
             return
         if allowed:
             return
-        stats = await limiter.get_window_stats(item, client)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        try:
+            stats = await limiter.get_window_stats(item, client)
+            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        except Exception:  # refused, but the window is unknown: the whole period is safe
+            log.warning("rate limiter unavailable for window stats", exc_info=True)
+            retry_after = self._limit.seconds
         raise Problem(
             429,
             f"too many add requests: at most {self._limit} per client",
