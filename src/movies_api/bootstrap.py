@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from movies_api.cache.responses import ResponseCache, SharedStore
 from movies_api.cache.version import CatalogueVersion
-from movies_api.db.engine import create_engine, session_factory
+from movies_api.db.engine import Sessions, create_engine, session_factory
 from movies_api.db.locks import exclusive
 from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
@@ -89,6 +89,7 @@ class Container:
     limiter: AddRateLimiter
     stats: RequestStats
     redis: Redis | None = None
+    sessions: Sessions | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def ping(self) -> None:
@@ -106,6 +107,8 @@ class Container:
         await self.omdb.aclose()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.sessions is not None:
+            await asyncio.to_thread(self.sessions.close)  # joins the SQLite worker threads
         await self.engine.dispose()
 
 
@@ -163,6 +166,7 @@ def build_container(settings: Settings) -> Container:
         ),
         stats=RequestStats(),
         redis=redis,
+        sessions=sessions,
     )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
 # Cloud Logging reads these members; see its "structured logging" documentation.
 TRACE_FIELD = "logging.googleapis.com/trace"
+FLUSH_SECONDS = 0.25
 _SEVERITY = {"WARNING": "WARNING", "CRITICAL": "CRITICAL", "ERROR": "ERROR", "INFO": "INFO"}
 
 
@@ -40,9 +42,53 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
 
+class BufferedStdoutHandler(logging.StreamHandler[TextIO]):
+    """Lines into a 64 KiB buffer on stdout's descriptor, flushed every ``FLUSH_SECONDS`` by a
+    daemon thread, at once for warnings and worse, and at exit.
+
+    Under load a write system call per access-log line cost more than serving a cached
+    read; a few hundred milliseconds of delay costs Cloud Logging nothing.
+    """
+
+    def __init__(self, descriptor: int) -> None:
+        # The stream lives as long as the process; stdout's descriptor stays open after it.
+        stream = open(descriptor, "w", buffering=1 << 16, encoding="utf-8", closefd=False)  # noqa: SIM115
+        super().__init__(stream)
+        self._closed = threading.Event()
+        threading.Thread(target=self._flush_periodically, name="log-flush", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(line)
+            if record.levelno >= logging.WARNING:
+                self.flush()
+        except Exception:
+            self.handleError(record)
+
+    def _flush_periodically(self) -> None:
+        while not self._closed.wait(FLUSH_SECONDS):
+            self.flush()
+
+    def close(self) -> None:
+        self._closed.set()
+        self.flush()
+        super().close()
+
+
+def _stdout_handler() -> logging.Handler:
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by something without one (tests)
+        return logging.StreamHandler(sys.stdout)
+    sys.stdout.flush()
+    return BufferedStdoutHandler(descriptor)
+
+
 def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     """Send every log record to stdout, replacing whatever handlers were there."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _stdout_handler()
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     # Neither format shows threads, processes or source lines, so records need not collect
     # them (the logging HOWTO's "Optimization"): with an access log line per request this
@@ -52,6 +98,9 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     logging.logMultiprocessing = False
     logging._srcfile = None
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, BufferedStdoutHandler):  # ours: stop its flusher thread
+            old.close()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error"):

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from movies_api.db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, session_factory
+from movies_api.db.engine import SQLITE_BUSY_TIMEOUT_MS, Sessions, create_engine, session_factory
 from movies_api.db.locks import exclusive
 from movies_api.db.schema import SCHEMA_HEAD, current_revision, ensure_schema, migrate
 from movies_api.db.unit_of_work import SqlUnitOfWork
@@ -31,7 +31,7 @@ from tests.reference_catalogue import ADDED_AT, AMELIE, TRICKY_MOVIES, reference
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
@@ -43,7 +43,9 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     engine = create_engine(async_url(database_url))
     await ensure_schema(engine)
     try:
-        yield Database(engine, session_factory(engine))
+        sessions = session_factory(engine)
+        yield Database(engine, sessions)
+        sessions.close()
     finally:
         await engine.dispose()
 
@@ -68,9 +70,13 @@ async def test_migrations_build_the_schema_from_nothing(database_url: str) -> No
         assert await current_revision(engine) == SCHEMA_HEAD
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-            indexes = await connection.run_sync(
-                lambda c: {i["name"] for i in inspect(c).get_indexes("movies")}
+            # Read from the catalogue: the inspector skips SQLite's expression indexes.
+            listing = (
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'movies'"
+                if engine.url.get_backend_name() == "sqlite"
+                else "SELECT indexname FROM pg_indexes WHERE tablename = 'movies'"
             )
+            indexes = set((await connection.execute(text(listing))).scalars())
         assert {"movies", "api_keys", "catalogue_state", "alembic_version"} <= tables
         assert {"ix_movies_title_order", "ix_movies_match_key"} <= indexes
         assert await ensure_schema(engine) is False  # at head: nothing to do
@@ -122,9 +128,11 @@ async def test_pages_follow_the_title_order_for_every_limit(filled: Database) ->
         for limit in (1, 3, 7, 10, 100):
             walked: list[str] = []
             for offset in range(0, len(order), limit):
-                walked.extend(m.id for m in await uow.movies.page(offset=offset, limit=limit))
+                total, movies = await uow.movies.page(offset=offset, limit=limit)
+                assert total == len(order)
+                walked.extend(m.id for m in movies)
             assert walked == order, f"limit {limit}"
-        assert await uow.movies.page(offset=len(order), limit=10) == []
+        assert await uow.movies.page(offset=len(order), limit=10) == (len(order), [])
 
 
 async def test_a_movie_comes_back_with_every_detail_and_a_utc_time(filled: Database) -> None:
@@ -308,3 +316,22 @@ async def test_in_memory_sqlite_cannot_be_locked() -> None:
                 pass
     finally:
         await engine.dispose()
+
+
+async def test_sqlite_pages_walk_the_title_index_without_sorting(sqlite_url: str) -> None:
+    """Title order must come from ix_movies_title_order, not a sort of the whole table."""
+    from sqlalchemy.dialects import sqlite
+
+    from movies_api.db.movie_repository import _PAGE
+
+    engine = create_engine(async_url(sqlite_url))
+    try:
+        await ensure_schema(engine)
+        sql = str(_PAGE.compile(dialect=sqlite.dialect()))
+        async with engine.connect() as connection:
+            plan = (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (10, 0))).all()
+    finally:
+        await engine.dispose()
+    details = " | ".join(str(row[-1]) for row in plan)
+    assert "ix_movies_title_order" in details
+    assert "TEMP B-TREE" not in details

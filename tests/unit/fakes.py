@@ -38,8 +38,9 @@ class FakeMovies:
     async def count(self) -> int:
         return len(self.staged)
 
-    async def page(self, *, offset: int, limit: int) -> Sequence[Movie]:
-        return sorted(self.staged.values(), key=title_order)[offset : offset + limit]
+    async def page(self, *, offset: int, limit: int) -> tuple[int, Sequence[Movie]]:
+        ordered = sorted(self.staged.values(), key=title_order)
+        return len(ordered), ordered[offset : offset + limit]
 
     async def get(self, movie_id: str) -> Movie | None:
         return self.staged.get(movie_id)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import orjson
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from movies_api.db.urls import sqlite_file
 
+log = logging.getLogger("movies_api.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_WORKERS = 2  # threads (and connections) serving SQLite units of work
+T = TypeVar("T")
 
 
 def _dumps(value: object) -> str:
@@ -29,7 +37,7 @@ def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int = 10) -> A
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         # Every instance may hold pool_size + max_overflow connections: size them so that
-        # instances × that stays under the database's connection limit.
+        # instances x that stays under the database's connection limit.
         options["pool_size"] = pool_size
         options["max_overflow"] = max_overflow
         options["pool_pre_ping"] = True
@@ -48,6 +56,116 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit, since results outlive the transaction."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+class _ThreadSession:
+    """A sync connection whose every call runs on a worker thread, one call at a time.
+
+    aiosqlite hands each driver call (cursor, execute, fetch, close…) to its thread and
+    back, and on a small VM every hand-off costs more than the query: a page read took
+    about a dozen. Here a whole repository call is one hand-off, and the connection is
+    checked out inside the first one. The lock keeps calls on one session in order even
+    when the awaiting task was cancelled mid-call.
+    """
+
+    def __init__(
+        self, engine: Engine, executor: ThreadPoolExecutor, slot: asyncio.Semaphore
+    ) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._executor = executor
+        self._slot = slot
+        self._lock = threading.Lock()
+
+    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            return fn(self._connection, *args)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._locked, fn, *args)
+
+    async def commit(self) -> None:
+        await self.run(Connection.commit)
+
+    async def close(self) -> None:
+        """Roll back and return the connection, without waiting for it.
+
+        Nobody needs the outcome, so the request is not held up by one more hand-off;
+        a session opened meanwhile may take a connection from the pool's headroom.
+        """
+        if self._connection is not None:
+            self._executor.submit(self._locked, Connection.close).add_done_callback(_log_failure)
+        self._slot.release()
+
+
+def _log_failure(future: Future[None]) -> None:
+    if future.exception() is not None:
+        log.warning("closing an SQLite connection failed", exc_info=future.exception())
+
+
+class _AsyncSession:
+    """An async connection (asyncpg needs no threads): sync repository code runs in its greenlet."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        result: T = await self._connection.run_sync(fn, *args)
+        return result
+
+    async def commit(self) -> None:
+        await self._connection.commit()
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+
+DbSession = _ThreadSession | _AsyncSession
+
+
+class Sessions:
+    """Opens the connections units of work run on: repository code is written once, as sync
+    SQLAlchemy Core, and runs on worker threads for SQLite or in asyncpg's greenlet otherwise."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sync_engine = None
+        self._executor: ThreadPoolExecutor | None = None
+        if engine.url.get_backend_name() == "sqlite":
+            self._sync_engine = create_sync_engine(
+                engine.url.set(drivername="sqlite+pysqlite"),
+                json_serializer=_dumps,
+                json_deserializer=orjson.loads,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+                pool_size=SQLITE_WORKERS,
+                # headroom for a connection still being returned by a cancelled session
+                max_overflow=SQLITE_WORKERS,
+            )
+            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
+            self._executor = ThreadPoolExecutor(SQLITE_WORKERS, thread_name_prefix="sqlite")
+            # A session keeps its connection between calls: more open sessions than
+            # connections would park worker threads waiting on the pool, and could starve
+            # the very sessions that are to give connections back. So sessions wait here,
+            # on the event loop, for a slot.
+            self._slots = asyncio.Semaphore(SQLITE_WORKERS)
+
+    async def open(self) -> DbSession:
+        """A new session; on SQLite it may wait for one of the worker slots."""
+        if self._sync_engine is not None and self._executor is not None:
+            await self._slots.acquire()
+            return _ThreadSession(self._sync_engine, self._executor, self._slots)
+        async_connection = await self.engine.connect().start()
+        return _AsyncSession(async_connection)
+
+    def close(self) -> None:
+        """Release the SQLite threads and connections (no-op for other backends)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
+    """The sessions for ``engine``'s database."""
+    return Sessions(engine)

@@ -74,7 +74,7 @@ class MovieRow(Base):
     website: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_movies_title_order", "title_key", "year", "id"),)
+    __table_args__ = (Index("ix_movies_title_order", title_key, year.is_(None), year, id),)
 
 
 class CatalogueStateRow(Base):

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
+from movies_api.db.engine import DbSession
 from movies_api.db.models import CatalogueStateRow
 
 STATE_ROW_ID = 1
@@ -15,22 +16,37 @@ _TABLE = cast(Table, CatalogueStateRow.__table__)
 _ROW = _TABLE.c.id == STATE_ROW_ID
 
 
+def _version(connection: Connection) -> str:
+    epoch, version = connection.execute(select(_TABLE.c.epoch, _TABLE.c.version).where(_ROW)).one()
+    return f"{epoch}.{version}"
+
+
+def _bump(connection: Connection) -> None:
+    connection.execute(update(_TABLE).where(_ROW).values(version=_TABLE.c.version + 1))
+
+
+def _is_seeded(connection: Connection) -> bool:
+    return bool(connection.execute(select(_TABLE.c.seeded).where(_ROW)).scalar_one())
+
+
+def _mark_seeded(connection: Connection, at: datetime) -> None:
+    connection.execute(update(_TABLE).where(_ROW).values(seeded=True, seeded_at=at))
+
+
 class SqlCatalogueStateRepository:
     """``CatalogueStateRepository``; the migration inserts the row, so it always exists."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: DbSession) -> None:
         self._session = session
 
     async def version(self) -> str:
-        statement = select(_TABLE.c.epoch, _TABLE.c.version).where(_ROW)
-        epoch, version = (await self._session.execute(statement)).one()
-        return f"{epoch}.{version}"
+        return await self._session.run(_version)
 
     async def bump_version(self) -> None:
-        await self._session.execute(update(_TABLE).where(_ROW).values(version=_TABLE.c.version + 1))
+        await self._session.run(_bump)
 
     async def is_seeded(self) -> bool:
-        return bool((await self._session.execute(select(_TABLE.c.seeded).where(_ROW))).scalar_one())
+        return await self._session.run(_is_seeded)
 
     async def mark_seeded(self, *, at: datetime) -> None:
-        await self._session.execute(update(_TABLE).where(_ROW).values(seeded=True, seeded_at=at))
+        await self._session.run(_mark_seeded, at)

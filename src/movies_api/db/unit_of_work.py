@@ -6,26 +6,36 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from movies_api.db.engine import Sessions
 from movies_api.db.key_repository import SqlApiKeyRepository
 from movies_api.db.movie_repository import SqlMovieRepository
 from movies_api.db.state_repository import SqlCatalogueStateRepository
 from movies_api.services.errors import StorageUnavailable
 
+# The services speak of storage, not of drivers; the cause stays chained for the logs.
+_DRIVER_ERRORS = (DBAPIError, OSError)
+
+
+def _unavailable() -> StorageUnavailable:
+    return StorageUnavailable("the database is unavailable")
+
 
 class SqlUnitOfWork:
-    """Implements ``services.ports.UnitOfWork`` on SQLAlchemy's async session."""
+    """Implements ``services.ports.UnitOfWork`` on one session from ``Sessions``."""
 
     movies: SqlMovieRepository
     state: SqlCatalogueStateRepository
     keys: SqlApiKeyRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
 
     async def __aenter__(self) -> Self:
-        self._session = self._sessions()
+        try:
+            self._session = await self._sessions.open()  # PostgreSQL connects here
+        except _DRIVER_ERRORS as error:
+            raise _unavailable() from error
         self.movies = SqlMovieRepository(self._session)
         self.state = SqlCatalogueStateRepository(self._session)
         self.keys = SqlApiKeyRepository(self._session)
@@ -37,13 +47,9 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self._session.rollback()
-        finally:
-            await self._session.close()
-        if isinstance(exc, DBAPIError | OSError):
-            # The services speak of storage, not of drivers; the cause stays chained for logs.
-            raise StorageUnavailable("the database is unavailable") from exc
+        await self._session.close()  # closing rolls back whatever was not committed
+        if isinstance(exc, _DRIVER_ERRORS):
+            raise _unavailable() from exc
 
     async def commit(self) -> None:
         await self._session.commit()

@@ -55,10 +55,8 @@ class CatalogueService:
     async def list_page(self, *, page: int, limit: int) -> Page:
         """A page in title order; past the last page the items are empty, never an error."""
         async with self._uow() as uow:
-            total = await uow.movies.count()
-            offset = (page - 1) * limit
-            items = await uow.movies.page(offset=offset, limit=limit) if offset < total else ()
-        return Page(items=items, page=page, limit=limit, total=total)
+            total, items = await uow.movies.page(offset=(page - 1) * limit, limit=limit)
+        return Page(items=tuple(items), page=page, limit=limit, total=total)
 
     async def get(self, movie_id: str) -> Movie:
         async with self._uow() as uow:

@@ -31,8 +31,9 @@ class MovieRepository(Protocol):
 
     async def count(self) -> int: ...
 
-    async def page(self, *, offset: int, limit: int) -> Sequence[Movie]:
-        """Movies in title order (contract §1), ``limit`` of them from ``offset``."""
+    async def page(self, *, offset: int, limit: int) -> tuple[int, Sequence[Movie]]:
+        """How many movies there are, and ``limit`` of them from ``offset`` in title order
+        (contract §1), in one round trip."""
         ...
 
     async def get(self, movie_id: str) -> Movie | None: ...

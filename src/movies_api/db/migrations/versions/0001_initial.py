@@ -54,7 +54,10 @@ def upgrade() -> None:
         sa.Column("added_at", utc, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_movies"),
     )
-    op.create_index("ix_movies_title_order", "movies", ["title_key", "year", "id"])
+    # (year IS NULL) puts null years last on both backends, in the index itself (contract §1).
+    op.create_index(
+        "ix_movies_title_order", "movies", ["title_key", sa.text("(year IS NULL)"), "year", "id"]
+    )
     op.create_index("ix_movies_match_key", "movies", ["match_key"])
 
     op.create_table(
