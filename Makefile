@@ -34,9 +34,10 @@ typecheck: $(STAMP)
 
 ## The offline demo: a local OMDb simulator and the service seeded from it.
 demo: $(STAMP)
-	$(BIN)/movies-api omdb-sim --port 8001 & \
-	MOVIES_OMDB_BASE_URL=http://127.0.0.1:8001/ MOVIES_OMDB_API_KEY=demo MOVIES_DATABASE_URL=sqlite:///demo.db $(BIN)/movies-api serve; \
-	kill %1
+	$(BIN)/movies-api omdb-sim --port 8001 & SIM=$$!; \
+	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
+	MOVIES_OMDB_BASE_URL=http://127.0.0.1:8001/ MOVIES_OMDB_API_KEY=demo \
+	MOVIES_DATABASE_URL=sqlite:///demo.db $(BIN)/movies-api serve
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov
