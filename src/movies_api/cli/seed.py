@@ -46,11 +46,9 @@ async def _seed(settings: Settings, console: Console) -> int:
                     bar.update(task, description="waiting for another seeding process")
                     await asyncio.sleep(WAIT_FOR_OTHER_SECONDS)
                     result = await container.seeder.seed_once()
-            except OmdbError as error:
-                console.print(f"[red]seeding failed:[/] {translate(error)}")
-                return 1
             except Exception as error:
-                console.print(f"[red]seeding failed:[/] {error}")
+                reason = translate(error) if isinstance(error, OmdbError) else error
+                console.print(f"[red]seeding failed:[/] {reason}")
                 return 1
         if result.outcome is Outcome.SEEDED:
             console.print(f"seeded {result.stored} movies")
