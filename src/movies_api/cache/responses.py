@@ -78,9 +78,9 @@ class ResponseCache:
         if self._local is None:
             return await build()
         version = await self._version.current()
-        hit = self._local.get(key)
-        if hit is not None and hit[0] == version:
-            return hit[1]
+        hit = self._local_at(key, version)
+        if hit is not None:
+            return hit
         response = await self._from_shared(version, key)
         if response is None:
             response = await build()
@@ -95,8 +95,10 @@ class ResponseCache:
         """
         if self._local is None or key not in self._local:
             return None
-        version = await self._version.current()
-        hit = self._local.get(key)
+        return self._local_at(key, await self._version.current())
+
+    def _local_at(self, key: str, version: str) -> CachedResponse | None:
+        hit = self._local.get(key) if self._local is not None else None
         return hit[1] if hit is not None and hit[0] == version else None
 
     async def _from_shared(self, version: str, key: str) -> CachedResponse | None:

@@ -82,11 +82,18 @@ class ObserveRequests:
     def _trace(self, scope: Scope) -> str | None:
         if self.project is None:
             return None
-        for name, value in scope["headers"]:
-            if name == b"x-cloud-trace-context":
-                trace_id = value.decode("latin-1").split("/", 1)[0].strip()
-                return f"projects/{self.project}/traces/{trace_id}" if trace_id else None
-        return None
+        context = scope_header(scope, b"x-cloud-trace-context")
+        trace_id = context.split("/", 1)[0].strip() if context else ""
+        return f"projects/{self.project}/traces/{trace_id}" if trace_id else None
+
+
+def scope_header(scope: Scope, name: bytes) -> str | None:
+    """The first header called ``name`` (lower case), as Starlette's ``Headers.get`` finds it,
+    read straight from the scope where building a ``Request`` would cost more."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def _send_cancelled(send: Send) -> None:

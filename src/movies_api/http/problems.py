@@ -47,6 +47,10 @@ class Problem(Exception):
         self.headers = headers or {}
         self.extensions = extensions
 
+    def body(self) -> bytes:
+        """The problem document's bytes."""
+        return problem_body(self.status, self.detail, self.kind, **self.extensions)
+
 
 def problem_body(status: int, detail: str, kind: str | None = None, **extensions: Any) -> bytes:
     """The problem document's bytes; ``kind`` names a documented problem type."""
@@ -61,8 +65,9 @@ def problem_body(status: int, detail: str, kind: str | None = None, **extensions
 
 
 def problem_response(problem: Problem) -> Response:
-    body = problem_body(problem.status, problem.detail, problem.kind, **problem.extensions)
-    return Response(body, problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+    return Response(
+        problem.body(), problem.status, headers=problem.headers, media_type=PROBLEM_JSON
+    )
 
 
 # Service errors → (status, problem type). Upstream statuses follow contract §2.

@@ -18,7 +18,8 @@ from movies_api.domain.titles import match_key
 from movies_api.http import representation
 from movies_api.http.auth import optional_key, require_scope
 from movies_api.http.conditional import JSON, answer
-from movies_api.http.problems import PROBLEM_JSON, problem_body, problem_for
+from movies_api.http.middleware import scope_header
+from movies_api.http.problems import PROBLEM_JSON, problem_for
 from movies_api.http.rate_limit import AddRateLimiter
 from movies_api.http.schemas import AddMovie, AmbiguousProblem, MovieOut, MoviePage, ProblemOut
 from movies_api.services.catalogue import CatalogueService
@@ -90,7 +91,7 @@ class CachedReads:
                 cached = None
             if cached is not None:
                 scope["route"] = route
-                await answer(cached, _header(scope, b"if-none-match"))(scope, receive, send)
+                await answer(cached, scope_header(scope, b"if-none-match"))(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -112,14 +113,6 @@ def _cached_read(scope: Scope) -> tuple[str, _RouteLabel] | None:
     movie_id = path.removeprefix(PREFIX + "/")
     if movie_id != path and movie_id and "/" not in movie_id:
         return movie_key(movie_id), _BY_ID
-    return None
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    """The first header called ``name`` (lower case), as Starlette's ``Headers.get`` finds it."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
     return None
 
 
@@ -179,11 +172,7 @@ def build_router(
             try:
                 movie = await catalogue.find_by_title(title, year=year)
             except AmbiguousTitle as ambiguous:
-                problem = problem_for(ambiguous)
-                body = problem_body(
-                    problem.status, problem.detail, problem.kind, **problem.extensions
-                )
-                return CachedResponse.of(body, status=300)
+                return CachedResponse.of(problem_for(ambiguous).body(), status=300)
             return CachedResponse.of(representation.movie_bytes(movie))
 
         cached = await cache.get_or_build(f"title:{year}:{match_key(title)}", build)
