@@ -1,12 +1,17 @@
-"""Title keys for ordering and matching (contract §1).
+"""Title keys for ordering and matching (contract §1), and the words search compares (§2).
 
-The key is computed in Python and stored, so SQLite and PostgreSQL compare the
-same code points and give identical pages whatever their collations do.
+Keys and words are computed in Python and stored, so SQLite and PostgreSQL compare
+the same code points and give identical answers whatever their collations or text
+parsers would do.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# A word is a run of letters and digits: ``\w`` is exactly those plus the underscore.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def sort_key(title: str) -> str:
@@ -19,3 +24,9 @@ def sort_key(title: str) -> str:
 def match_key(title: str) -> str:
     """The sort key with white space trimmed and inner runs collapsed, for look-ups by title."""
     return " ".join(sort_key(title).split())
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as search compares them (contract §2): runs of letters and
+    digits of its sort key, so ``Amélie's`` gives ``["amelie", "s"]``."""
+    return _WORD.findall(sort_key(text))
