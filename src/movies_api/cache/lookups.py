@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from cachetools import TTLCache
@@ -31,14 +32,17 @@ class LookupCache:
     """
 
     def __init__(
-        self, seconds: int, *, entries: int = 1024, shared: ExpiringStore | None = None
+        self,
+        seconds: int,
+        *,
+        entries: int = 1024,
+        shared: ExpiringStore | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._seconds = seconds
         self._shared = shared
         self._local: TTLCache[str, bytes] | None = (
-            TTLCache(maxsize=entries, ttl=seconds, timer=time.monotonic)
-            if seconds and shared is None
-            else None
+            TTLCache(maxsize=entries, ttl=seconds, timer=timer) if seconds and shared is None else None
         )
 
     async def get(self, key: str) -> bytes | None:
