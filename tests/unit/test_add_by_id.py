@@ -112,7 +112,7 @@ async def test_omdb_failure_on_add_by_id_maps_to_its_status(
         ({"id": "tt123"}, "id"),
         ({"id": "nm0000001"}, "id"),
         ({"id": "tt0087182\n"}, "id"),
-        ({"id": "tt٠١٢٣٤٥٦"}, "id"),  # Arabic-Indic digits are not IMDb digits
+        ({"id": "tt\u0660\u0661\u0662\u0663\u0664\u0665\u0666"}, "id"),  # Arabic-Indic digits
         ({"id": 87182}, "id"),
         ({"id": "tt0087182", "year": 1984}, "year"),
         ({"id": "tt0087182", "type": "movie"}, "type"),

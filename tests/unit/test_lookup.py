@@ -159,7 +159,12 @@ async def test_spellings_omdb_answers_alike_share_one_request(
 async def test_different_searches_are_cached_apart(store: Store, omdb: FakeOmdb) -> None:
     app, _ = make_app(store=store, omdb=omdb)
     async with client(app) as http:
-        for params in ({"q": "dune"}, {"q": "dune", "type": "movie"}, {"q": "dune", "page": 2}):
+        searched: list[dict[str, str | int]] = [
+            {"q": "dune"},
+            {"q": "dune", "type": "movie"},
+            {"q": "dune", "page": 2},
+        ]
+        for params in searched:
             await http.get("/omdb/search", params=params)
             await http.get("/omdb/search", params=params)
 
@@ -194,12 +199,14 @@ class SlowOmdb(FakeOmdb):
 
     def __init__(self) -> None:
         super().__init__(DUNES)
+        self.asked = asyncio.Event()
         self.release = asyncio.Event()
 
     async def search(
         self, query: str, *, page: int = 1, type: str | None = "movie", year: int | None = None
     ) -> SearchPage:
         found = await super().search(query, page=page, type=type, year=year)
+        self.asked.set()
         await self.release.wait()
         return found
 
@@ -209,8 +216,7 @@ async def test_identical_searches_arriving_together_share_one_request(store: Sto
     lookup = LookupService(uow=FakeUnitOfWorkFactory(store), omdb=omdb, cache=LookupCache(600))
 
     waiting = [asyncio.create_task(lookup.search("dune")) for _ in range(5)]
-    while searches(omdb) == 0:
-        await asyncio.sleep(0)
+    await omdb.asked.wait()
     omdb.release.set()
     answers = await asyncio.gather(*waiting)
 
@@ -224,8 +230,7 @@ async def test_a_caller_going_away_does_not_cancel_the_shared_request(store: Sto
 
     leaving = asyncio.create_task(lookup.search("dune"))
     staying = asyncio.create_task(lookup.search("dune"))
-    while searches(omdb) == 0:
-        await asyncio.sleep(0)
+    await omdb.asked.wait()
     leaving.cancel()
     omdb.release.set()
 
@@ -410,4 +415,3 @@ async def test_the_route_is_documented_in_openapi(store: Store, omdb: FakeOmdb) 
     assert "application/problem+json" in operation["responses"]["429"]["content"]
     refresh = document["paths"]["/movies/{movie_id}/refresh"]["post"]
     assert {"200", "401", "403", "404", "502", "503", "504"} <= set(refresh["responses"])
-

@@ -90,9 +90,7 @@ async def test_every_cached_read_serves_the_new_details_at_once(store: Store) ->
         for _ in range(2):  # the second of each read is a cache hit
             assert (await http.get(f"/movies/{MATRIX_ID}")).json()["imdb_rating"] == 8.7
             assert (await http.get("/movies")).json()["items"][0]["imdb_rating"] == 8.7
-        refreshed = await http.post(
-            f"/movies/{MATRIX_ID}/refresh", headers={"X-API-Key": key}
-        )
+        refreshed = await http.post(f"/movies/{MATRIX_ID}/refresh", headers={"X-API-Key": key})
         by_id = (await http.get(f"/movies/{MATRIX_ID}")).json()
         page = (await http.get("/movies")).json()
         by_title = (await http.get("/movies/by-title", params={"title": "the matrix"})).json()

@@ -42,7 +42,9 @@ class LookupCache:
         self._seconds = seconds
         self._shared = shared
         self._local: TTLCache[str, bytes] | None = (
-            TTLCache(maxsize=entries, ttl=seconds, timer=timer) if seconds and shared is None else None
+            TTLCache(maxsize=entries, ttl=seconds, timer=timer)
+            if seconds and shared is None
+            else None
         )
 
     async def get(self, key: str) -> bytes | None:
