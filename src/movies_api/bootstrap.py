@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from movies_api.cache.responses import ResponseCache, SharedStore
+from movies_api.cache.lookups import LookupCache
+from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.db.engine import Sessions, create_engine, session_factory
 from movies_api.db.locks import exclusive
@@ -21,9 +22,12 @@ from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.http.metrics import RequestStats
-from movies_api.http.rate_limit import AddRateLimiter
+from movies_api.http.rate_limit import RateLimiter
 from movies_api.services.catalogue import CatalogueService
+from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
+from movies_api.services.lookup import LookupService
+from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder, SeedState
 from movies_api.settings import Settings
 
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from redis.asyncio import Redis
 
+    from movies_api.cache.redis_store import RedisStore
     from movies_api.omdb.client import OmdbClient, SearchPage
 
 log = logging.getLogger("movies_api")
@@ -86,7 +91,11 @@ class Container:
     keys: KeyService
     seeder: Seeder
     cache: ResponseCache
-    limiter: AddRateLimiter
+    limiter: RateLimiter
+    lookup: LookupService
+    lookup_limiter: RateLimiter
+    importer: Importer
+    refresher: Refresher
     stats: RequestStats
     redis: Redis | None = None
     sessions: Sessions | None = None
@@ -134,7 +143,7 @@ def build_container(settings: Settings) -> Container:
     omdb = LazyOmdb(settings)
     catalogue = CatalogueService(uow=uow, omdb=omdb)
     redis: Redis | None = None
-    shared: SharedStore | None = None
+    shared: RedisStore | None = None
     if settings.redis_url:
         from redis.asyncio import Redis
 
@@ -142,6 +151,7 @@ def build_container(settings: Settings) -> Container:
 
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         shared = RedisStore(redis)
+    in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
     return Container(
         settings=settings,
         engine=engine,
@@ -158,12 +168,25 @@ def build_container(settings: Settings) -> Container:
         cache=ResponseCache(
             CatalogueVersion(catalogue.version), entries=settings.cache_entries, shared=shared
         ),
-        limiter=AddRateLimiter(
+        limiter=RateLimiter(
             settings.rate_limit,
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
             redis_pool=redis.connection_pool if redis is not None else None,
         ),
+        lookup=LookupService(
+            uow=uow, omdb=omdb, cache=LookupCache(settings.lookup_cache_seconds, shared=shared)
+        ),
+        lookup_limiter=RateLimiter(
+            settings.lookup_limit,
+            redis_url=settings.redis_url,
+            trust_forwarded_for=bool(settings.trust_forwarded_for),
+            redis_pool=redis.connection_pool if redis is not None else None,
+            namespace="lookup",
+            what="searches",
+        ),
+        importer=Importer(uow=uow, omdb=omdb, concurrency=in_flight),
+        refresher=Refresher(uow=uow, omdb=omdb, concurrency=in_flight),
         stats=RequestStats(),
         redis=redis,
         sessions=sessions,

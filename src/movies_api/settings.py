@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         "taking the bundled list of IMDb ids.",
     )
     add_rate_limit: str = "30/minute"
+    lookup_rate_limit: str = Field(
+        default="60/minute", description="OMDb searches (GET /omdb/search) per client."
+    )
+    lookup_cache_seconds: int = Field(
+        default=600, ge=0, le=7 * 86400, description="How long an identical search is reused."
+    )
     log_format: Literal["text", "json"] | None = None
     require_key_for_add: bool = False
     redis_url: str | None = None
@@ -81,7 +87,7 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("add_rate_limit")
+    @field_validator("add_rate_limit", "lookup_rate_limit")
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         return str(RateLimit(value))
@@ -118,6 +124,11 @@ class Settings(BaseSettings):
     def rate_limit(self) -> RateLimit:
         """The add rate limit, parsed."""
         return RateLimit(self.add_rate_limit)
+
+    @cached_property
+    def lookup_limit(self) -> RateLimit:
+        """The OMDb search rate limit, parsed."""
+        return RateLimit(self.lookup_rate_limit)
 
     @property
     def resolved_database_url(self) -> str:

@@ -16,18 +16,22 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from movies_api.bootstrap import Container, LazyOmdb
+from movies_api.cache.lookups import LookupCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.db.engine import create_engine
 from movies_api.domain.movie import Movie
 from movies_api.http.app import create_app
 from movies_api.http.metrics import RequestStats
-from movies_api.http.rate_limit import AddRateLimiter
+from movies_api.http.rate_limit import RateLimiter
 from movies_api.omdb.client import SearchPage
 from movies_api.omdb.errors import OmdbError, OmdbNotFound
-from movies_api.omdb.normalise import normalise
+from movies_api.omdb.normalise import normalise, summary
 from movies_api.services.catalogue import CatalogueService, utc_now
+from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
+from movies_api.services.lookup import LookupService
+from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder
 from movies_api.settings import Settings
 from tests.unit.fakes import FakeUnitOfWorkFactory, Store
@@ -111,17 +115,20 @@ class FakeOmdb:
     async def search(
         self, query: str, *, page: int = 1, type: str | None = "movie", year: int | None = None
     ) -> SearchPage:
-        self.calls.append(("search", query, page))
+        self.calls.append(("search", query, page, type, year))
         if self.fail_with is not None:
             raise self.fail_with
         words = query.casefold().split()
-        ids = tuple(
-            str(record["imdbID"])
+        hits = [
+            hit
             for record in self.records
             if all(word in str(record.get("Title", "")).casefold() for word in words)
-        )
-        shown = ids[(page - 1) * 10 : page * 10]
-        return SearchPage(ids=shown, total_results=len(ids))
+            and (type is None or record.get("Type") == type)
+            and (year is None or str(record.get("Year", "")).startswith(str(year)))
+            and (hit := summary(record)) is not None
+        ]
+        shown = tuple(hits[(page - 1) * 10 : page * 10])
+        return SearchPage(items=shown, total_results=len(hits))
 
 
 ADDED_AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -159,21 +166,34 @@ def make_app(
     """
     configured = Settings(**{"seed_on_startup": False, "omdb_api_key": "fake-key", **settings})
     uow = FakeUnitOfWorkFactory(store if store is not None else Store())
-    lookup = omdb if omdb is not None else FakeOmdb()
-    catalogue = CatalogueService(uow=uow, omdb=lookup, clock=clock)
+    upstream = omdb if omdb is not None else FakeOmdb()
+    catalogue = CatalogueService(uow=uow, omdb=upstream, clock=clock)
+    in_flight = configured.omdb_max_in_flight
     container = Container(
         settings=configured,
         engine=create_engine(make_url("sqlite+aiosqlite://")),
         omdb=LazyOmdb(configured),
         catalogue=catalogue,
         keys=KeyService(uow=uow, clock=clock),
-        seeder=Seeder(uow=uow, omdb=lookup, lock=_always_held, count=configured.seed_count),
+        seeder=Seeder(uow=uow, omdb=upstream, lock=_always_held, count=configured.seed_count),
         cache=ResponseCache(CatalogueVersion(catalogue.version), entries=configured.cache_entries),
-        limiter=AddRateLimiter(
+        limiter=RateLimiter(
             configured.rate_limit,
             redis_url=configured.redis_url,
             trust_forwarded_for=bool(configured.trust_forwarded_for),
         ),
+        lookup=LookupService(
+            uow=uow, omdb=upstream, cache=LookupCache(configured.lookup_cache_seconds)
+        ),
+        lookup_limiter=RateLimiter(
+            configured.lookup_limit,
+            redis_url=configured.redis_url,
+            trust_forwarded_for=bool(configured.trust_forwarded_for),
+            namespace="lookup",
+            what="searches",
+        ),
+        importer=Importer(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
+        refresher=Refresher(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
         stats=RequestStats(),
     )
 

@@ -4,7 +4,7 @@ not against chains of mocks."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -63,6 +63,41 @@ class FakeMovies:
 
     async def delete(self, movie_id: str) -> bool:
         return self.staged.pop(movie_id, None) is not None
+
+    async def stored_ids(self, ids: Iterable[str]) -> set[str]:
+        return {movie_id for movie_id in ids if movie_id in self.staged}
+
+    async def stored_titles(self, keys: Iterable[str]) -> dict[str, set[int | None]]:
+        wanted = set(keys)
+        found: dict[str, set[int | None]] = {}
+        for movie in self.staged.values():
+            key = match_key(movie.title)
+            if key in wanted:
+                found.setdefault(key, set()).add(movie.year)
+        return found
+
+    async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:
+        stored = self.staged.get(details.id)
+        if stored is None:
+            return None
+        values = {field.name: getattr(details, field.name) for field in fields(details)}
+        movie = Movie(**values, added_at=stored.added_at, refreshed_at=refreshed_at)
+        self.staged[details.id] = movie
+        return movie
+
+    async def stale(
+        self, *, before: datetime, after: tuple[datetime, str] | None = None, limit: int
+    ) -> Sequence[Movie]:
+        due = sorted(
+            (m for m in self.staged.values() if m.refreshed_at and m.refreshed_at < before),
+            key=lambda m: (m.refreshed_at, m.id),
+        )
+        if after is not None:
+            due = [m for m in due if m.refreshed_at and (m.refreshed_at, m.id) > after]
+        return due[:limit]
+
+    async def count_stale(self, *, before: datetime) -> int:
+        return sum(1 for m in self.staged.values() if m.refreshed_at and m.refreshed_at < before)
 
 
 class FakeState:

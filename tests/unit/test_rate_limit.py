@@ -12,7 +12,7 @@ import pytest
 from starlette.requests import Request
 
 from movies_api.http.problems import Problem
-from movies_api.http.rate_limit import AddRateLimiter
+from movies_api.http.rate_limit import RateLimiter
 from movies_api.omdb.errors import OmdbUnavailable
 from movies_api.services.ports import StoredKey
 from movies_api.settings import RateLimit
@@ -50,7 +50,7 @@ def stored_key(key_id: int) -> StoredKey:
     )
 
 
-async def close_redis(*limiters: AddRateLimiter) -> None:
+async def close_redis(*limiters: RateLimiter) -> None:
     """Close the Redis connections ``limits`` opened (it offers no close of its own)."""
     for each in limiters:
         rate_limiter, _item = each._limiter()
@@ -58,8 +58,8 @@ async def close_redis(*limiters: AddRateLimiter) -> None:
         await client.bridge.storage.aclose()
 
 
-def limiter(rate: str = "1/minute", *, trusted: bool = False) -> AddRateLimiter:
-    return AddRateLimiter(RateLimit(rate), redis_url=None, trust_forwarded_for=trusted)
+def limiter(rate: str = "1/minute", *, trusted: bool = False) -> RateLimiter:
+    return RateLimiter(RateLimit(rate), redis_url=None, trust_forwarded_for=trusted)
 
 
 # --- who is a client --------------------------------------------------------------------------
@@ -267,7 +267,7 @@ async def test_limiter_backend_failure_lets_requests_through_and_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     nobody = f"redis://127.0.0.1:{free_port()}/0"
-    limits = AddRateLimiter(RateLimit("1/hour"), redis_url=nobody, trust_forwarded_for=False)
+    limits = RateLimiter(RateLimit("1/hour"), redis_url=nobody, trust_forwarded_for=False)
 
     with caplog.at_level(logging.WARNING, logger="movies_api.rate_limit"):
         for _ in range(3):
@@ -279,8 +279,8 @@ async def test_limiter_backend_failure_lets_requests_through_and_is_logged(
 
 
 async def test_limiters_sharing_redis_share_the_budget(redis_url: str) -> None:
-    one = AddRateLimiter(RateLimit("2/minute"), redis_url=redis_url, trust_forwarded_for=False)
-    two = AddRateLimiter(RateLimit("2/minute"), redis_url=redis_url, trust_forwarded_for=False)
+    one = RateLimiter(RateLimit("2/minute"), redis_url=redis_url, trust_forwarded_for=False)
+    two = RateLimiter(RateLimit("2/minute"), redis_url=redis_url, trust_forwarded_for=False)
 
     try:
         await one.check(request_from("10.0.0.1"))

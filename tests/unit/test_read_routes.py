@@ -28,7 +28,7 @@ MOVIE_FIELDS = {
     "id", "title", "year", "type", "rated", "released", "runtime_minutes", "genres",
     "directors", "writers", "actors", "plot", "languages", "countries", "awards",
     "poster_url", "ratings", "metascore", "imdb_rating", "imdb_votes", "dvd",
-    "box_office_usd", "production", "website", "added_at",
+    "box_office_usd", "production", "website", "added_at", "refreshed_at",
 }  # fmt: skip
 ORDER = reference_order(TRICKY_MOVIES)
 TOTAL = len(TRICKY_MOVIES)
@@ -206,6 +206,7 @@ async def test_a_movie_by_id_has_every_field_of_the_contract(http: Any) -> None:
     assert movie["imdb_rating"] == 8.3
     assert movie["box_office_usd"] == 33_225_499
     assert movie["added_at"] == "2024-05-17T09:30:15.123456Z"
+    assert movie["refreshed_at"] == movie["added_at"]  # never refreshed
 
 
 async def test_a_movie_without_details_answers_nulls_and_empty_lists(http: Any) -> None:

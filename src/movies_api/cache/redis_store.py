@@ -1,4 +1,5 @@
-"""Redis as the shared response store: keys carry the version, so old ones just expire."""
+"""Redis as the shared store: response keys carry the version, so old ones just expire;
+other entries (OMDb search answers) say how long they live."""
 
 from __future__ import annotations
 
@@ -23,5 +24,5 @@ class RedisStore:
             return None
         return value.encode() if isinstance(value, str) else bytes(value)
 
-    async def set(self, key: str, value: bytes) -> None:
-        await self._client.set(KEY_PREFIX + key, value, ex=TTL_SECONDS)
+    async def set(self, key: str, value: bytes, *, ttl: int = TTL_SECONDS) -> None:
+        await self._client.set(KEY_PREFIX + key, value, ex=ttl)

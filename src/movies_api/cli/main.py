@@ -1,4 +1,4 @@
-"""``movies-api``: serve, migrate, seed, keys, omdb-sim (contract §4)."""
+"""``movies-api``: serve, migrate, seed, import, refresh, keys, omdb-sim (contract §4)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Collection
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
@@ -134,6 +135,56 @@ def seed() -> None:
     from movies_api.cli.seed import run_seed
 
     sys.exit(run_seed(load_settings()))
+
+
+@app.command("import")
+def import_list(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="one IMDb id or title a line, or a CSV with a title or id column "
+            "(and optionally year, type); '-' reads stdin",
+        ),
+    ],
+    report: Annotated[
+        Path | None,
+        typer.Option(help="write one JSON line per input line: line, input, outcome, id, detail"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check the file; ask OMDb nothing, change nothing")
+    ] = False,
+) -> None:
+    """Add many movies from a list, skipping what is stored; run it again to finish a run
+    stopped by OMDb's quota. Exit 0 when every line ended added or already stored."""
+    from movies_api.cli.imports import run_import
+
+    sys.exit(run_import(load_settings(), file, report=report, dry_run=dry_run))
+
+
+@app.command()
+def refresh(
+    older_than: Annotated[
+        str, typer.Option(help="refresh movies last refreshed longer ago: 30d, 12h, 90m…")
+    ] = "30d",
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="refresh at most N movies (the stalest)")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="write one JSON line per movie: line, input (its id), outcome, id, detail"
+        ),
+    ] = None,
+) -> None:
+    """Fetch stored movies' details again from OMDb, the stalest first."""
+    from movies_api.cli.refresh import parse_age, run_refresh
+
+    try:
+        age = parse_age(older_than)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--older-than") from None
+    sys.exit(run_refresh(load_settings(), older_than=age, limit=limit, report=report))
 
 
 def main() -> None:

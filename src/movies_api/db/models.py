@@ -73,8 +73,12 @@ class MovieRow(Base):
     production: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_movies_title_order", title_key, year.is_(None), year, id),)
+    __table_args__ = (
+        Index("ix_movies_title_order", title_key, year.is_(None), year, id),
+        Index("ix_movies_refreshed_at", refreshed_at, id),
+    )
 
 
 class CatalogueStateRow(Base):

@@ -7,12 +7,23 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Table, bindparam, delete, func, select
+from sqlalchemy import (
+    Integer,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from movies_api.db.engine import DbSession
-from movies_api.db.models import MovieRow
+from movies_api.db.models import MovieRow, UtcDateTime
 from movies_api.domain.movie import Movie, MovieDetails, Rating
 from movies_api.domain.titles import match_key, sort_key
 
@@ -28,7 +39,7 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1  # the range of the INTEGER year co
 _NAMES = [column.name for column in _COLUMNS]
 _LIST_AT = [_NAMES.index(name) for name in _LISTS]
 _RATINGS_AT = _NAMES.index("ratings")
-_ADDED_AT = _NAMES.index("added_at")
+_STAMPS_AT = [_NAMES.index("added_at"), _NAMES.index("refreshed_at")]
 assert [field.name for field in fields(Movie)] == _NAMES, "columns and Movie fields differ"
 
 
@@ -38,20 +49,25 @@ def _to_movie(row: Row[Any]) -> Movie:
     for at in _LIST_AT:
         values[at] = tuple(values[at] or ())
     values[_RATINGS_AT] = tuple(Rating(r["source"], r["value"]) for r in values[_RATINGS_AT] or ())
-    added_at: datetime = values[_ADDED_AT]
-    if added_at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
-        values[_ADDED_AT] = added_at.replace(tzinfo=UTC)
+    for at in _STAMPS_AT:
+        stamp: datetime = values[at]
+        if stamp.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+            values[at] = stamp.replace(tzinfo=UTC)
     return Movie(*values)
 
 
-def _to_values(movie: MovieDetails, added_at: datetime) -> dict[str, Any]:
+def _detail_values(movie: MovieDetails) -> dict[str, Any]:
+    """The columns a movie's details fill, derived keys included.
+
+    Every write of details (``_add``, ``_replace``) builds its row here, so whatever is
+    derived from the details is derived in this one place.
+    """
     values = asdict(movie)
     for name in _LISTS:
         values[name] = list(values[name])
     values["ratings"] = [{"source": r.source, "value": r.value} for r in movie.ratings]
     values["title_key"] = sort_key(movie.title)
     values["match_key"] = match_key(movie.title)
-    values["added_at"] = added_at
     return values
 
 
@@ -64,6 +80,10 @@ _PAGE = (
     .limit(bindparam("limit", type_=Integer))
 )
 _BY_ID = select(*_COLUMNS).where(_TABLE.c.id == bindparam("movie_id"))
+_STORED_IDS = select(_TABLE.c.id).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_STORED_TITLES = select(_TABLE.c.match_key, _TABLE.c.year).where(
+    _TABLE.c.match_key.in_(bindparam("keys", expanding=True))
+)
 
 
 def _count(connection: Connection) -> int:
@@ -99,6 +119,45 @@ def _add(connection: Connection, rows: list[dict[str, Any]]) -> set[str]:
     return set(connection.execute(statement, rows).scalars())
 
 
+def _stored_ids(connection: Connection, ids: list[str]) -> set[str]:
+    return set(connection.execute(_STORED_IDS, {"ids": ids}).scalars())
+
+
+def _stored_titles(connection: Connection, keys: list[str]) -> dict[str, set[int | None]]:
+    found: dict[str, set[int | None]] = {}
+    for key, year in connection.execute(_STORED_TITLES, {"keys": keys}):
+        found.setdefault(key, set()).add(year)
+    return found
+
+
+def _replace(connection: Connection, values: dict[str, Any]) -> Movie | None:
+    statement = (
+        update(_TABLE).where(_TABLE.c.id == values["id"]).values(values).returning(*_COLUMNS)
+    )
+    row = connection.execute(statement).first()
+    return None if row is None else _to_movie(row)
+
+
+def _stale(
+    connection: Connection, before: datetime, after: tuple[datetime, str] | None, limit: int
+) -> list[Movie]:
+    # Keyset, not offset: each page costs the same, and movies refreshed meanwhile (now
+    # newer than ``before``) cannot shift the ones still to come.
+    statement = select(*_COLUMNS).where(_TABLE.c.refreshed_at < before)
+    if after is not None:
+        statement = statement.where(
+            tuple_(_TABLE.c.refreshed_at, _TABLE.c.id)
+            > tuple_(literal(after[0], UtcDateTime), literal(after[1], _TABLE.c.id.type))
+        )
+    statement = statement.order_by(_TABLE.c.refreshed_at, _TABLE.c.id).limit(limit)
+    return [_to_movie(row) for row in connection.execute(statement)]
+
+
+def _count_stale(connection: Connection, before: datetime) -> int:
+    statement = select(func.count()).select_from(_TABLE).where(_TABLE.c.refreshed_at < before)
+    return connection.execute(statement).scalar_one()
+
+
 def _delete(connection: Connection, movie_id: str) -> bool:
     result = connection.execute(delete(_TABLE).where(_TABLE.c.id == movie_id))
     return bool(getattr(result, "rowcount", 0))
@@ -127,8 +186,32 @@ class SqlMovieRepository:
         return await self._session.run(_by_match_key, key, year)
 
     async def add(self, movies: Iterable[MovieDetails], *, added_at: datetime) -> set[str]:
-        rows = [_to_values(movie, added_at) for movie in movies]
+        rows = [
+            {**_detail_values(movie), "added_at": added_at, "refreshed_at": added_at}
+            for movie in movies
+        ]
         return await self._session.run(_add, rows) if rows else set()
+
+    async def stored_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(ids))
+        return await self._session.run(_stored_ids, wanted) if wanted else set()
+
+    async def stored_titles(self, keys: Iterable[str]) -> dict[str, set[int | None]]:
+        # NUL cannot be in a stored title (PostgreSQL text refuses it), nor in a parameter.
+        wanted = list(dict.fromkeys(key for key in keys if "\x00" not in key))
+        return await self._session.run(_stored_titles, wanted) if wanted else {}
+
+    async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:
+        values = {**_detail_values(details), "refreshed_at": refreshed_at}
+        return await self._session.run(_replace, values)
+
+    async def stale(
+        self, *, before: datetime, after: tuple[datetime, str] | None = None, limit: int
+    ) -> Sequence[Movie]:
+        return await self._session.run(_stale, before, after, limit)
+
+    async def count_stale(self, *, before: datetime) -> int:
+        return await self._session.run(_count_stale, before)
 
     async def delete(self, movie_id: str) -> bool:
         return await self._session.run(_delete, movie_id)

@@ -59,15 +59,31 @@ class MovieDetails:
 
 @dataclass(frozen=True, slots=True)
 class Movie(MovieDetails):
-    """A movie as stored in the catalogue: its details plus when it was stored (UTC)."""
+    """A movie as stored in the catalogue: its details plus when it was stored and when its
+    details last came from OMDb (both UTC)."""
 
     added_at: datetime | None = None
+    refreshed_at: datetime | None = None
 
     @classmethod
-    def stored(cls, details: MovieDetails, *, added_at: datetime) -> Movie:
-        """The movie ``details`` became when stored at ``added_at``."""
+    def stored(
+        cls, details: MovieDetails, *, added_at: datetime, refreshed_at: datetime | None = None
+    ) -> Movie:
+        """The movie ``details`` became when stored at ``added_at`` (and fetched again at
+        ``refreshed_at``; until then that is ``added_at``)."""
         values = {field.name: getattr(details, field.name) for field in fields(details)}
-        return cls(**values, added_at=added_at)
+        return cls(**values, added_at=added_at, refreshed_at=refreshed_at or added_at)
+
+
+@dataclass(frozen=True, slots=True)
+class MovieSummary:
+    """A search hit: enough of a title for a person to pick it before adding it by id."""
+
+    id: str
+    title: str
+    year: int | None
+    type: str
+    poster_url: str | None
 
 
 @dataclass(frozen=True, slots=True)

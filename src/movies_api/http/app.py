@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 from movies_api import __version__
 from movies_api.http import problems
 from movies_api.http.middleware import ObserveRequests
-from movies_api.http.routes import movies, ops
+from movies_api.http.routes import lookup, movies, ops
 
 if TYPE_CHECKING:
     from movies_api.bootstrap import Container
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 DESCRIPTION = """
 A catalogue of movies filled from [OMDb](https://www.omdbapi.com/).
 
-Reads are open. Deleting needs an API key with the `movies:delete` scope
+Reads are open. To add a movie, look it up first (`GET /omdb/search`) and add the hit
+you mean by its id (`POST /movies` with `{"id": "tt…"}`). Refreshing a movie's details
+needs an API key with the `movies:add` scope, deleting one the `movies:delete` scope
 (`Authorization: Bearer <key>` or `X-API-Key: <key>`); use **Authorize** above.
 Errors are RFC 9457 `application/problem+json` documents.
 """
@@ -69,6 +71,14 @@ def create_app(
             cache=container.cache,
             keys=container.keys,
             limiter=container.limiter,
+            require_key_for_add=container.settings.require_key_for_add,
+        )
+    )
+    app.include_router(
+        lookup.build_router(
+            lookup=container.lookup,
+            keys=container.keys,
+            limiter=container.lookup_limiter,
             require_key_for_add=container.settings.require_key_for_add,
         )
     )

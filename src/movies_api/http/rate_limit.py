@@ -1,4 +1,4 @@
-"""Rate limits for adding movies, counted per client with the ``limits`` library:
+"""Per-client rate limits (adding movies, searching OMDb), counted with the ``limits`` library:
 in process by default, shared by every instance through Redis when it is configured."""
 
 from __future__ import annotations
@@ -16,14 +16,18 @@ from movies_api.settings import RateLimit
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
-    from limits.aio.strategies import RateLimiter
+    from limits.aio.strategies import MovingWindowRateLimiter
     from redis.asyncio import ConnectionPool
 
 log = logging.getLogger("movies_api.rate_limit")
 
 
-class AddRateLimiter:
-    """Counts every add request that reaches it, whatever its outcome (contract §2)."""
+class RateLimiter:
+    """Counts every request that reaches it, whatever its outcome (contract §2).
+
+    Each limit has its own ``namespace``, so one client's adds and searches are counted
+    apart; ``what`` names the requests in the 429's detail.
+    """
 
     def __init__(
         self,
@@ -32,15 +36,19 @@ class AddRateLimiter:
         redis_url: str | None,
         trust_forwarded_for: bool,
         redis_pool: ConnectionPool | None = None,
+        namespace: str = "add",
+        what: str = "add requests",
     ) -> None:
         self._limit = limit
+        self._namespace = f"movies-api-{namespace}"
+        self._what = what
         self._redis_url = redis_url
         self._redis_pool = redis_pool  # the cache's pool, so closing the cache closes ours
         self._trust_forwarded_for = trust_forwarded_for
-        self._built: tuple[RateLimiter, RateLimitItem] | None = None
+        self._built: tuple[MovingWindowRateLimiter, RateLimitItem] | None = None
 
-    def _limiter(self) -> tuple[RateLimiter, RateLimitItem]:
-        """Built on the first add: importing ``limits`` at start would slow every cold start."""
+    def _limiter(self) -> tuple[MovingWindowRateLimiter, RateLimitItem]:
+        """Built on first use: importing ``limits`` at start would slow every cold start."""
         if self._built is None:
             from limits import RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
             from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -61,7 +69,7 @@ class AddRateLimiter:
                 if self._redis_url
                 else MemoryStorage()
             )
-            item = item_type(self._limit.amount, namespace="movies-api-add")
+            item = item_type(self._limit.amount, namespace=self._namespace)
             self._built = (MovingWindowRateLimiter(storage), item)
         return self._built
 
@@ -85,7 +93,7 @@ class AddRateLimiter:
         limiter, item = self._limiter()
         try:
             allowed = await limiter.hit(item, client)
-        except Exception:  # a limiter outage must not take adding down with it
+        except Exception:  # a limiter outage must not take the route down with it
             log.warning("rate limiter unavailable; letting the request through", exc_info=True)
             return
         if allowed:
@@ -98,7 +106,7 @@ class AddRateLimiter:
             retry_after = self._limit.seconds
         raise Problem(
             429,
-            f"too many add requests: at most {self._limit} per client",
+            f"too many {self._what}: at most {self._limit} per client",
             kind="rate-limited",
             headers={"Retry-After": str(retry_after)},
         )

@@ -7,11 +7,20 @@ Responses are serialised straight from the domain dataclasses by orjson (see
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from movies_api.domain.movie import MOVIE_ID_PATTERN
+from movies_api.http.problems import PROBLEM_JSON
 
 
 class RatingOut(BaseModel):
@@ -47,6 +56,9 @@ class MovieOut(BaseModel):
     production: str | None
     website: str | None
     added_at: datetime
+    refreshed_at: datetime = Field(
+        description="when the details last came from OMDb; equal to added_at until a refresh"
+    )
 
 
 class PageLinks(BaseModel):
@@ -79,6 +91,11 @@ class ProblemOut(BaseModel):
     detail: str
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error statuses, each a problem document."""
+    return {status: {"model": ProblemOut, "content": {PROBLEM_JSON: {}}} for status in statuses}
+
+
 class Candidate(BaseModel):
     id: str
     title: str
@@ -93,13 +110,55 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 
 
 class AddMovie(BaseModel):
-    """What a client asks for; OMDb supplies everything else."""
+    """What a client asks for: a title (narrowed by ``year`` and ``type``) or exactly one IMDb
+    ``id``, as ``GET /omdb/search`` finds them; OMDb supplies everything else."""
 
     model_config = ConfigDict(extra="ignore")
 
-    title: Title = Field(examples=["The Matrix"])
+    # Declared before the title so the checks below see it: errors then name the member.
+    id: str | None = Field(default=None, pattern=MOVIE_ID_PATTERN, examples=["tt0133093"])
+    title: Title | None = Field(default=None, validate_default=True, examples=["The Matrix"])
     year: StrictInt | None = Field(default=None, ge=1800, le=9999, examples=[1999])
     type: Literal["movie", "series", "episode"] | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_or_id(cls, title: str | None, info: ValidationInfo) -> str | None:
+        if "id" not in info.data:  # the id was invalid: that error says it all
+            return title
+        if title is None and info.data["id"] is None:
+            raise ValueError("give a title, or an IMDb id in 'id'")
+        if title is not None and info.data["id"] is not None:
+            raise ValueError("give a title or an id, not both")
+        return title
+
+    @field_validator("year", "type")
+    @classmethod
+    def _only_with_a_title(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("id") is not None:
+            raise ValueError(f"{info.field_name} narrows a title; an id needs none")
+        return value
+
+
+class LookupItem(BaseModel):
+    """One OMDb search hit."""
+
+    id: str = Field(pattern=MOVIE_ID_PATTERN, examples=["tt0087182"])
+    title: str = Field(examples=["Dune"])
+    year: int | None = Field(examples=[1984])
+    type: str = Field(examples=["movie"])
+    poster_url: str | None
+    stored: bool = Field(
+        description="whether the catalogue holds this id at the moment of the answer"
+    )
+
+
+class LookupPage(BaseModel):
+    """A page of OMDb's search hits (10 at most): pick one and add it by id."""
+
+    items: list[LookupItem]
+    page: int = Field(examples=[1])
+    total: int = Field(description="how many hits OMDb has for the search", examples=[3])
 
 
 class SeedStatus(BaseModel):

@@ -18,6 +18,7 @@ from typing import Final, Self
 
 import httpx
 
+from movies_api.domain.movie import MovieSummary
 from movies_api.omdb.errors import (
     OmdbError,
     OmdbInvalidKey,
@@ -27,7 +28,7 @@ from movies_api.omdb.errors import (
     OmdbTimeout,
     OmdbUnavailable,
 )
-from movies_api.omdb.normalise import imdb_id
+from movies_api.omdb.normalise import summary
 
 DEFAULT_BASE_URL: Final = "https://www.omdbapi.com/"
 
@@ -53,10 +54,14 @@ _MAX_BACKOFF_EXPONENT: Final = 32
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of an OMDb search: the ids on it, and how many results the query has in all."""
+    """One page of an OMDb search: its hits, and how many results the query has in all."""
 
-    ids: tuple[str, ...]
+    items: tuple[MovieSummary, ...]
     total_results: int
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(item.id for item in self.items)
 
 
 class _TransientError(Exception):
@@ -176,7 +181,7 @@ class OmdbClient:
         type: str | None = "movie",
         year: int | None = None,
     ) -> SearchPage:
-        """One page (up to 10 ids) of titles matching ``query``; no match is an empty page."""
+        """One page (up to 10 hits) of titles matching ``query``; no match is an empty page."""
         params = {"s": query, "page": str(page)}
         if type is not None:
             params["type"] = type
@@ -185,7 +190,7 @@ class OmdbClient:
         try:
             payload = await self._fetch(params, f"search {query!r} page {page}")
         except OmdbNotFound:
-            return SearchPage(ids=(), total_results=0)
+            return SearchPage(items=(), total_results=0)
         return _search_page(payload)
 
     async def aclose(self) -> None:
@@ -283,11 +288,14 @@ def _json_object(response: httpx.Response) -> dict[str, object] | None:
 
 
 def _search_page(payload: dict[str, object]) -> SearchPage:
-    """Ids of one search page, deduplicated; junk entries are skipped, not fatal."""
+    """Hits of one search page, deduplicated by id; junk entries are skipped, not fatal."""
     found = payload.get("Search")
-    items = found if isinstance(found, list) else []
-    ids = (imdb_id(item.get("imdbID")) for item in items if isinstance(item, dict))
-    unique = tuple(dict.fromkeys(i for i in ids if i is not None))
+    entries = found if isinstance(found, list) else []
+    unique: dict[str, MovieSummary] = {}
+    for entry in entries:
+        hit = summary(entry) if isinstance(entry, dict) else None
+        if hit is not None:
+            unique.setdefault(hit.id, hit)
     total = payload.get("totalResults")
     declared = int(total) if isinstance(total, str) and total.isdecimal() and len(total) < 10 else 0
-    return SearchPage(ids=unique, total_results=max(declared, len(unique)))
+    return SearchPage(items=tuple(unique.values()), total_results=max(declared, len(unique)))

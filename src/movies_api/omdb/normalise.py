@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
-from movies_api.domain.movie import MovieDetails, Rating, is_movie_id
+from movies_api.domain.movie import MovieDetails, MovieSummary, Rating, is_movie_id
 from movies_api.omdb.errors import InvalidRecord
 
 _INT_MAX: Final = 2**31 - 1
@@ -92,6 +92,23 @@ def normalise(record: Mapping[str, object]) -> MovieDetails:
         box_office_usd=_number(record.get("BoxOffice"), prefix="$"),
         production=_text(record.get("Production")),
         website=_url(record.get("Website")),
+    )
+
+
+def summary(item: Mapping[str, object]) -> MovieSummary | None:
+    """One hit of an OMDb search (``Title``, ``Year``, ``imdbID``, ``Type``, ``Poster``), by
+    the same rules as ``normalise``; None when it has no valid id or no title."""
+    movie_id = imdb_id(item.get("imdbID"))
+    title = _text(item.get("Title"))
+    if movie_id is None or title is None:
+        return None
+    kind = _text(item.get("Type"))
+    return MovieSummary(
+        id=movie_id,
+        title=title,
+        year=_year(item.get("Year")),
+        type=kind.lower() if kind else "movie",
+        poster_url=_url(item.get("Poster")),
     )
 
 

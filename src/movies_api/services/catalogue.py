@@ -1,4 +1,5 @@
-"""The catalogue's rules: reading pages and movies, adding from OMDb, deleting."""
+"""The catalogue's rules: reading pages and movies, adding from OMDb (by title or by id),
+fetching a stored movie's details again, deleting."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from movies_api.domain.movie import Movie, MovieRef
+from movies_api.domain.movie import Movie, MovieDetails, MovieRef
 from movies_api.domain.titles import match_key
-from movies_api.omdb.errors import OmdbError
-from movies_api.omdb.normalise import normalise
+from movies_api.services import upstream
 from movies_api.services.errors import (
     AmbiguousTitle,
     MovieAlreadyExists,
     MovieNotFound,
+    UpstreamFailed,
+    UpstreamLost,
+    UpstreamNotFound,
 )
 from movies_api.services.ports import OmdbLookup, UnitOfWorkFactory
-from movies_api.services.upstream import translate
 
 
 def utc_now() -> datetime:
@@ -77,10 +79,33 @@ class CatalogueService:
 
     async def add(self, title: str, *, year: int | None = None, type: str | None = None) -> Movie:
         """Fetch every detail from OMDb and store it; nothing is stored on any failure."""
-        try:
-            details = normalise(await self._omdb.get_by_title(title, year=year, type=type))
-        except OmdbError as error:
-            raise translate(error) from None
+        details = await upstream.details(self._omdb.get_by_title(title, year=year, type=type))
+        return await self._store(details)
+
+    async def add_by_id(self, movie_id: str) -> Movie:
+        """Fetch exactly that IMDb id from OMDb and store it; an id already stored costs no
+        OMDb request."""
+        async with self._uow() as uow:
+            if await uow.movies.stored_ids([movie_id]):
+                raise MovieAlreadyExists(movie_id)
+        return await self._store(await upstream.details(self._omdb.get_by_id(movie_id)))
+
+    async def refresh(self, movie_id: str) -> Movie:
+        """Fetch a stored movie's details again and replace them in one transaction that bumps
+        the catalogue version; ``added_at`` stays. On any OMDb failure nothing changes."""
+        async with self._uow() as uow:
+            if not await uow.movies.stored_ids([movie_id]):
+                raise MovieNotFound(f"no movie with id {movie_id}")
+        details = await fetch_again(self._omdb, movie_id)
+        async with self._uow() as uow:
+            movie = await uow.movies.replace(details, refreshed_at=self._clock())
+            if movie is None:  # deleted while OMDb answered
+                raise MovieNotFound(f"no movie with id {movie_id}")
+            await uow.state.bump_version()
+            await uow.commit()
+        return movie
+
+    async def _store(self, details: MovieDetails) -> Movie:
         added_at = self._clock()
         async with self._uow() as uow:
             if not await uow.movies.add([details], added_at=added_at):
@@ -100,3 +125,18 @@ class CatalogueService:
         """The catalogue version: it changes with every committed write, on every instance."""
         async with self._uow() as uow:
             return await uow.state.version()
+
+
+async def fetch_again(omdb: OmdbLookup, movie_id: str) -> MovieDetails:
+    """A stored movie's details as OMDb gives them now.
+
+    OMDb losing a record we hold (``UpstreamLost``), or answering with another id, is its
+    failure (502), not a missing movie: the catalogue still has it.
+    """
+    try:
+        details = await upstream.details(omdb.get_by_id(movie_id))
+    except UpstreamNotFound as error:
+        raise UpstreamLost(f"OMDb no longer has the stored movie {movie_id}: {error}") from None
+    if details.id != movie_id:
+        raise UpstreamFailed(f"OMDb answered {movie_id} with the record of {details.id}")
+    return details

@@ -44,12 +44,20 @@ class UpstreamFailed(UpstreamError):
     """OMDb answered with an error, a malformed body, or not at all."""
 
 
+class UpstreamLost(UpstreamFailed):
+    """OMDb no longer has a movie the catalogue holds (a failure upstream, not a missing movie)."""
+
+
 class UpstreamTimedOut(UpstreamError):
     """OMDb did not answer in time."""
 
 
 class UpstreamRefused(UpstreamError):
     """OMDb refuses our key, its quota is spent, or no key is configured."""
+
+
+class UpstreamQuotaReached(UpstreamRefused):
+    """OMDb's daily request limit for our key is spent: nothing more until it resets."""
 
 
 class StorageUnavailable(CatalogueError):

@@ -3,13 +3,13 @@ unit tests implement them with in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from movies_api.domain.movie import Movie, MovieDetails
+from movies_api.domain.movie import Movie, MovieDetails, MovieSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,31 @@ class MovieRepository(Protocol):
 
     async def delete(self, movie_id: str) -> bool:
         """Remove one movie; False when it was not there."""
+        ...
+
+    async def stored_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are stored, in one query."""
+        ...
+
+    async def stored_titles(self, keys: Iterable[str]) -> Mapping[str, set[int | None]]:
+        """For each of ``keys`` (``domain.titles.match_key``) a stored title matches, the
+        years of the movies it matches; in one query."""
+        ...
+
+    async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:
+        """Overwrite the stored details of ``details.id`` (``added_at`` stays); None when that
+        id is not stored."""
+        ...
+
+    async def stale(
+        self, *, before: datetime, after: tuple[datetime, str] | None = None, limit: int
+    ) -> Sequence[Movie]:
+        """Up to ``limit`` movies last refreshed before ``before``, the stalest first (ties by
+        id); ``after`` (a movie's ``refreshed_at`` and id) continues from that movie."""
+        ...
+
+    async def count_stale(self, *, before: datetime) -> int:
+        """How many movies were last refreshed before ``before``."""
         ...
 
 
@@ -121,3 +146,32 @@ class OmdbLookup(Protocol):
     async def get_by_title(
         self, title: str, *, year: int | None = None, type: str | None = None, plot: str = "full"
     ) -> dict[str, object]: ...
+
+
+class SearchResults(Protocol):
+    """One page of an OMDb search (``omdb.client.SearchPage``)."""
+
+    @property
+    def items(self) -> tuple[MovieSummary, ...]: ...
+
+    @property
+    def total_results(self) -> int: ...
+
+
+class OmdbSearch(Protocol):
+    """OMDb's title search, as the lookup service uses it."""
+
+    async def search(
+        self, query: str, *, page: int = 1, type: str | None = "movie", year: int | None = None
+    ) -> SearchResults: ...
+
+
+class LookupCache(Protocol):
+    """Where OMDb's search answers are kept for a while (in process, or shared through Redis).
+
+    It expires entries on its own; a failure to read or write must not fail a lookup.
+    """
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes) -> None: ...

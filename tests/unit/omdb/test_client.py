@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from movies_api.domain.movie import MovieSummary
 from movies_api.omdb.client import OmdbClient, SearchPage
 from movies_api.omdb.errors import (
     OmdbError,
@@ -133,11 +134,23 @@ async def test_titles_with_reserved_characters_arrive_intact() -> None:
     ]
 
 
-async def test_search_returns_ids_and_total() -> None:
+async def test_search_returns_hits_as_summaries_and_the_total() -> None:
     page = {
         "Search": [
-            {"Title": "Love Actually", "imdbID": "tt0314331", "Type": "movie"},
-            {"Title": "Crazy, Stupid, Love.", "imdbID": "tt1570728", "Type": "movie"},
+            {
+                "Title": "Love Actually",
+                "Year": "2003",
+                "imdbID": "tt0314331",
+                "Type": "movie",
+                "Poster": "https://m.media-amazon.com/images/M/love.jpg",
+            },
+            {
+                "Title": "Crazy, Stupid, Love.",
+                "Year": "2011\u20132012",
+                "imdbID": "tt1570728",
+                "Type": "series",
+                "Poster": "N/A",
+            },
         ],
         "totalResults": "42",
         "Response": "True",
@@ -145,7 +158,20 @@ async def test_search_returns_ids_and_total() -> None:
     script = Script(ok(page))
     async with client_for(script) as client:
         found = await client.search("love", page=3)
-    assert found == SearchPage(ids=("tt0314331", "tt1570728"), total_results=42)
+    assert found == SearchPage(
+        items=(
+            MovieSummary(
+                "tt0314331",
+                "Love Actually",
+                2003,
+                "movie",
+                "https://m.media-amazon.com/images/M/love.jpg",
+            ),
+            MovieSummary("tt1570728", "Crazy, Stupid, Love.", 2011, "series", None),
+        ),
+        total_results=42,
+    )
+    assert found.ids == ("tt0314331", "tt1570728")
     assert script.params() == {
         "s": "love",
         "page": "3",
@@ -167,31 +193,38 @@ async def test_search_with_year_and_any_type() -> None:
 async def test_search_skips_junk_entries_and_repeats() -> None:
     page = {
         "Search": [
-            {"imdbID": "tt0314331"},
-            {"imdbID": "tt0314331"},
-            {"imdbID": "not-an-id"},
+            {"Title": "Love", "imdbID": "tt0314331"},
+            {"Title": "Love again", "imdbID": "tt0314331"},
+            {"Title": "bad id", "imdbID": "not-an-id"},
             {"Title": "no id"},
+            {"imdbID": "tt0000001"},
             "junk",
-            {"imdbID": "tt1570728"},
+            {"Title": "Loved", "imdbID": "tt1570728", "Poster": "javascript:alert(1)"},
         ],
         "totalResults": "many",
         "Response": "True",
     }
     async with client_for(Script(ok(page))) as client:
         found = await client.search("love")
-    assert found == SearchPage(ids=("tt0314331", "tt1570728"), total_results=2)
+    assert found == SearchPage(
+        items=(
+            MovieSummary("tt0314331", "Love", None, "movie", None),
+            MovieSummary("tt1570728", "Loved", None, "movie", None),
+        ),
+        total_results=2,
+    )
 
 
 async def test_search_without_a_result_list_is_an_empty_page() -> None:
     async with client_for(Script(ok({"Response": "True"}))) as client:
-        assert await client.search("love") == SearchPage(ids=(), total_results=0)
+        assert await client.search("love") == SearchPage(items=(), total_results=0)
 
 
 @pytest.mark.parametrize("error", ["Movie not found!", "Incorrect IMDb ID."])
 async def test_search_without_hits_is_an_empty_page_not_an_error(error: str) -> None:
     script = Script(refusal(error))
     async with client_for(script) as client:
-        assert await client.search("zzzzqqq") == SearchPage(ids=(), total_results=0)
+        assert await client.search("zzzzqqq") == SearchPage(items=(), total_results=0)
     assert len(script.requests) == 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,8 +20,9 @@ from movies_api.http.auth import optional_key, require_scope
 from movies_api.http.conditional import JSON, answer
 from movies_api.http.middleware import scope_header
 from movies_api.http.problems import PROBLEM_JSON, problem_for
-from movies_api.http.rate_limit import AddRateLimiter
-from movies_api.http.schemas import AddMovie, AmbiguousProblem, MovieOut, MoviePage, ProblemOut
+from movies_api.http.rate_limit import RateLimiter
+from movies_api.http.schemas import AddMovie, AmbiguousProblem, MovieOut, MoviePage
+from movies_api.http.schemas import problem_responses as _problems
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.errors import AmbiguousTitle
 from movies_api.services.keys import KeyService
@@ -36,10 +37,6 @@ def _if_none_match(request: Request) -> str | None:
     # not in the schema anyway. Starlette's ``get`` takes the first such header, as
     # FastAPI's Header did.
     return request.headers.get("if-none-match")
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ProblemOut, "content": {PROBLEM_JSON: {}}} for status in statuses}
 
 
 PREFIX = "/movies"
@@ -121,7 +118,7 @@ def build_router(
     catalogue: CatalogueService,
     cache: ResponseCache,
     keys: KeyService,
-    limiter: AddRateLimiter,
+    limiter: RateLimiter,
     require_key_for_add: bool,
 ) -> APIRouter:
     """The movie routes, closed over the services the composition root built."""
@@ -197,7 +194,7 @@ def build_router(
         "",
         status_code=201,
         response_model=MovieOut,
-        summary="Add a movie by title; every detail comes from OMDb",
+        summary="Add a movie by title or IMDb id; every detail comes from OMDb",
         responses=_problems(401, 403, 404, 409, 422, 429, 502, 503, 504),
         openapi_extra={
             "requestBody": {
@@ -217,13 +214,27 @@ def build_router(
             wanted = AddMovie.model_validate_json(await request.body())
         except ValidationError as invalid:
             raise _body_errors(invalid) from None
-        movie = await catalogue.add(wanted.title, year=wanted.year, type=wanted.type)
+        if wanted.id is not None:
+            movie = await catalogue.add_by_id(wanted.id)
+        else:
+            movie = await catalogue.add(wanted.title or "", year=wanted.year, type=wanted.type)
         return Response(
             representation.movie_bytes(movie),
             201,
             headers={"Location": f"/movies/{movie.id}"},
             media_type=JSON,
         )
+
+    @router.post(
+        "/{movie_id}/refresh",
+        response_model=MovieOut,
+        summary="Fetch a stored movie's details again (API key with the movies:add scope)",
+        dependencies=[Depends(require_scope(keys, "movies:add"))],
+        responses=_problems(401, 403, 404, 422, 502, 503, 504),
+    )
+    async def refresh_movie(movie_id: MovieId) -> Response:
+        movie = await catalogue.refresh(movie_id)
+        return Response(representation.movie_bytes(movie), media_type=JSON)
 
     @router.delete(
         "/{movie_id}",

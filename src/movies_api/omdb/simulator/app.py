@@ -12,8 +12,11 @@ OMDb's behaviour is undocumented the simulator picks, and says so here:
 - A ``y`` or ``page`` that is not a number is ignored; ``r`` is accepted but
   every answer is JSON.
 
-``/__sim/stats``, ``/__sim/reset`` and ``/__sim/config`` are not OMDb's: they
-let a test count requests and change the knobs of ``SimulatorConfig`` at run time.
+``/__sim/stats``, ``/__sim/reset``, ``/__sim/config`` and ``/__sim/records/{id}`` are
+not OMDb's: they let a test count requests, change the knobs of ``SimulatorConfig`` at run
+time, and change a record between two fetches (``POST /__sim/records/tt0133093`` with
+``{"imdbRating": "9.9"}`` sets those fields, as a real record changes when its ratings or
+box office move). ``/__sim/reset`` zeroes the counters and quotas and undoes record changes.
 """
 
 from __future__ import annotations
@@ -100,14 +103,15 @@ class SimulatorConfig:
 
 
 def create_app(config: SimulatorConfig) -> Starlette:
-    """The simulator as an ASGI app; each app has its own counters and knobs."""
-    simulator = _Simulator(config, _Catalogue(_bundled_records()))
+    """The simulator as an ASGI app; each app has its own counters, knobs and records."""
+    simulator = _Simulator(config, _bundled_records())
     return Starlette(
         routes=[
             Route("/", simulator.omdb, methods=["GET"]),
             Route("/__sim/stats", simulator.stats, methods=["GET"]),
             Route("/__sim/reset", simulator.reset, methods=["POST"]),
             Route("/__sim/config", simulator.configure, methods=["GET", "POST"]),
+            Route("/__sim/records/{movie_id}", simulator.change_record, methods=["POST"]),
         ]
     )
 
@@ -191,9 +195,11 @@ class _Gate:
 
 
 class _Simulator:
-    def __init__(self, config: SimulatorConfig, catalogue: _Catalogue) -> None:
+    def __init__(self, config: SimulatorConfig, records: list[_Record]) -> None:
         self._config = config
-        self._catalogue = catalogue
+        self._records = records  # as bundled: shared by every app, never changed
+        self._changed: dict[str, _Record] = {}
+        self._catalogue = _Catalogue(records)
         self._random = random.Random(config.random_seed)  # noqa: S311 - failure injection, not security
         self._gate = _Gate()
         self._requests = 0
@@ -222,12 +228,38 @@ class _Simulator:
         )
 
     async def reset(self, request: Request) -> JSONResponse:
-        """Zero the counters, the peak and every key's quota use."""
+        """Zero the counters, the peak and every key's quota use; undo record changes."""
         self._requests = 0
         self._by_kind = dict.fromkeys(_KINDS, 0)
         self._used.clear()
         self._gate.peak = self._gate.in_flight
+        if self._changed:
+            self._changed.clear()
+            self._catalogue = _Catalogue(self._records)
         return await self.stats(request)
+
+    async def change_record(self, request: Request) -> JSONResponse:
+        """Set OMDb fields of one record (the JSON body); later fetches and searches see them.
+
+        404 for an id not in the catalogue; 400 for a body that is not an object of string
+        (or, for ``Ratings``, list) values, or that would change the ``imdbID``.
+        """
+        movie_id = request.path_params["movie_id"]
+        current = self._changed.get(movie_id) or self._catalogue.by_id(movie_id)
+        if current is None:
+            return JSONResponse({"error": f"no record {movie_id}"}, status_code=404)
+        try:
+            changes = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+        problem = _bad_changes(changes)
+        if problem is not None:
+            return JSONResponse({"error": problem}, status_code=400)
+        self._changed[movie_id] = {**current, **changes}
+        self._catalogue = _Catalogue(
+            [self._changed.get(record["imdbID"], record) for record in self._records]
+        )
+        return JSONResponse(self._changed[movie_id])
 
     async def configure(self, request: Request) -> JSONResponse:
         """Change the knobs named in the JSON body (GET shows them); 400 on anything invalid."""
@@ -322,6 +354,18 @@ async def _hang(receive: Receive) -> Response:
             while (await receive())["type"] != "http.disconnect":
                 pass
     return PlainTextResponse("Gateway Timeout", status_code=504)  # to nobody, most likely
+
+
+def _bad_changes(changes: object) -> str | None:
+    """Why a record change is refused, or None."""
+    if not isinstance(changes, dict):
+        return "the body must be a JSON object of OMDb fields"
+    if "imdbID" in changes or "Response" in changes:
+        return "imdbID and Response cannot change"
+    for name, value in changes.items():
+        if not (isinstance(value, str) or (name == "Ratings" and isinstance(value, list))):
+            return f"{name} must be a string"
+    return None
 
 
 def _changed(config: SimulatorConfig, changes: object) -> SimulatorConfig:
