@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from redis.asyncio import Redis
 
-    from movies_api.cache.redis_store import RedisStore
+    from movies_api.cache.redis_store import RedisResponseStore, RedisStore
     from movies_api.omdb.client import OmdbClient, SearchPage
 
 log = logging.getLogger("movies_api")
@@ -113,6 +113,7 @@ class Container:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.cache.aclose()
         await self.omdb.aclose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -144,13 +145,15 @@ def build_container(settings: Settings) -> Container:
     catalogue = CatalogueService(uow=uow, omdb=omdb)
     redis: Redis | None = None
     shared: RedisStore | None = None
+    responses: RedisResponseStore | None = None
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        from movies_api.cache.redis_store import RedisStore
+        from movies_api.cache.redis_store import RedisResponseStore, RedisStore
 
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         shared = RedisStore(redis)
+        responses = RedisResponseStore(redis)
     in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
     return Container(
         settings=settings,
@@ -166,7 +169,10 @@ def build_container(settings: Settings) -> Container:
             words=settings.seed_search,
         ),
         cache=ResponseCache(
-            CatalogueVersion(catalogue.version), entries=settings.cache_entries, shared=shared
+            CatalogueVersion(catalogue.version),
+            entries=settings.cache_entries,
+            max_bytes=settings.cache_bytes,
+            shared=responses,
         ),
         limiter=RateLimiter(
             settings.rate_limit,

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     require_key_for_add: bool = False
     redis_url: str | None = None
     cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
+    cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="The most memory the in-process response cache may hold, in bytes.",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_max_overflow: int = Field(default=10, ge=0, le=100)
     access_log: bool = True

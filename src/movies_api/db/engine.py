@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from movies_api.db.title_anchors import StretchCache
 from movies_api.db.urls import sqlite_file
 
 log = logging.getLogger("movies_api.db")
@@ -130,6 +131,8 @@ class Sessions:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # What this process last read of the title order's stretches; shared by sessions.
+        self.stretches = StretchCache()
         self._sync_engine = None
         self._executor: ThreadPoolExecutor | None = None
         if engine.url.get_backend_name() == "sqlite":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -11,10 +12,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.dialects import postgresql
@@ -42,7 +46,13 @@ class Base(DeclarativeBase):
 
 
 class MovieRow(Base):
-    """One movie with every field of contract §1; lists and ratings as JSON arrays."""
+    """One movie with every field of contract §1; lists and ratings as JSON arrays.
+
+    Beside the fields it keeps what reads need ready-made: ``document``, the movie's JSON
+    as the API sends it (a page is a concatenation of documents), and sort keys that are
+    never null (``db.movie_rows`` says how each is derived), so that every order of
+    contract §2 is one ascending index that keyset seeks walk, missing values last.
+    """
 
     __tablename__ = "movies"
 
@@ -74,15 +84,72 @@ class MovieRow(Base):
     website: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
     refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    year_key: Mapped[int] = mapped_column(Integer)
+    year_desc_key: Mapped[int] = mapped_column(Integer)
+    rating_key: Mapped[float] = mapped_column(Float)
+    rating_desc_key: Mapped[float] = mapped_column(Float)
+    added_key: Mapped[int] = mapped_column(BigInteger)
+    added_desc_key: Mapped[int] = mapped_column(BigInteger)
+    # PostgreSQL only: its search words (db.search_index). SQLite keeps them in FTS5 tables
+    # of its own; no query selects this column there, and the migration never creates it.
+    search_vector: Mapped[str | None] = mapped_column(postgresql.TSVECTOR, nullable=True)
 
     __table_args__ = (
-        Index("ix_movies_title_order", title_key, year.is_(None), year, id),
+        Index("ix_movies_title_order", title_key, year_key, id),
+        Index("ix_movies_title_desc", title_key.desc(), year_key, id),
+        Index("ix_movies_year", year_key, title_key, id),
+        Index("ix_movies_year_desc", year_desc_key, title_key, year_key, id),
+        Index("ix_movies_rating", rating_key, title_key, year_key, id),
+        Index("ix_movies_rating_desc", rating_desc_key, title_key, year_key, id),
+        Index("ix_movies_added", added_key, title_key, year_key, id),
+        Index("ix_movies_added_desc", added_desc_key, title_key, year_key, id),
+        Index("ix_movies_type", type, title_key, year_key, id),
         Index("ix_movies_refreshed_at", refreshed_at, id),
     )
 
 
+class MovieGenreRow(Base):
+    """A movie's genre, folded as titles are: ``genre=`` filters are index look-ups."""
+
+    __tablename__ = "movie_genres"
+
+    genre_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    movie_id: Mapped[str] = mapped_column(
+        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class MoviePersonRow(Base):
+    """A director, writer or actor of a movie, the name folded as titles are."""
+
+    __tablename__ = "movie_people"
+
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    name_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    movie_id: Mapped[str] = mapped_column(
+        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class TitleAnchorRow(Base):
+    """A stretch of the title order, named by its first position, and how many movies it holds.
+
+    Kept exact in every write's transaction, so ``page=N`` finds its stretch by summing
+    sizes and seeks there, instead of reading every movie before it (``db.title_anchors``).
+    """
+
+    __tablename__ = "title_anchors"
+
+    title_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    year_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    movie_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+
+
 class CatalogueStateRow(Base):
-    """The single row every write touches: a version for cache validation, and the seed mark.
+    """The single row every write touches: a version for cache validation, the number of
+    movies (so the catalogue's total costs one row, not a count), and the seed mark.
 
     ``epoch`` is random per database, so caches shared between databases (a Redis used by
     several test runs or environments) never mistake one database's version for another's.
@@ -93,6 +160,7 @@ class CatalogueStateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     epoch: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(BigInteger)
+    movie_count: Mapped[int] = mapped_column(BigInteger)
     seeded: Mapped[bool] = mapped_column(Boolean)
     seeded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -110,3 +178,10 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# The tables as Core sees them, for the repositories' statements.
+MOVIES = cast(Table, MovieRow.__table__)
+MOVIE_GENRES = cast(Table, MovieGenreRow.__table__)
+MOVIE_PEOPLE = cast(Table, MoviePersonRow.__table__)
+TITLE_ANCHORS = cast(Table, TitleAnchorRow.__table__)

@@ -1,50 +1,52 @@
-"""Movies in SQL: Core statements over the mapped table (no identity map on the read path)."""
+"""Movies in SQL: Core statements over the mapped tables (no identity map on any path).
+
+Every write of movies runs here, in three steps inside the unit of work's transaction:
+take the catalogue's write lock, change the movies and everything kept beside them
+(genres, people, the search index, the title-order stretches), then record the change
+on the state row (a new version for the caches, the new number of movies). So the
+catalogue's total and the caches' version can never disagree with the movies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    Row,
-    Table,
-    bindparam,
-    delete,
-    func,
-    literal,
-    select,
-    tuple_,
-    update,
-)
+from sqlalchemy import bindparam, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from movies_api.db import listing_queries, search_index, title_anchors
 from movies_api.db.engine import DbSession
-from movies_api.db.models import MovieRow, UtcDateTime
+from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, UtcDateTime
+from movies_api.db.movie_rows import (
+    SearchWords,
+    genre_rows,
+    people_rows,
+    stored_values,
+)
+from movies_api.db.state_repository import lock_catalogue, read_state, record_change
+from movies_api.db.title_anchors import StretchCache
+from movies_api.domain.listing import COUNT_CAP, Listing, ListingSlice, Position
 from movies_api.domain.movie import Movie, MovieDetails, Rating
-from movies_api.domain.titles import match_key, sort_key
 
-_TABLE = cast(Table, MovieRow.__table__)
-_COLUMNS = [column for column in _TABLE.columns if column.name not in ("title_key", "match_key")]
-_LISTS = ("genres", "directors", "writers", "actors", "languages", "countries")
-# "year IS NULL" rather than NULLS LAST: both backends then walk ix_movies_title_order
-# in order and stop after the page, instead of sorting the whole table for every read.
-_TITLE_ORDER = (MovieRow.title_key, MovieRow.year.is_(None), MovieRow.year, MovieRow.id)
+_TABLE, _GENRES, _PEOPLE = MOVIES, MOVIE_GENRES, MOVIE_PEOPLE
+_FIELDS = [field.name for field in fields(Movie)]
+MOVIE_COLUMNS = [_TABLE.c[name] for name in _FIELDS]
+_LIST_AT = [
+    _FIELDS.index(name)
+    for name in ("genres", "directors", "writers", "actors", "languages", "countries")
+]
+_RATINGS_AT = _FIELDS.index("ratings")
+_STAMPS_AT = [_FIELDS.index("added_at"), _FIELDS.index("refreshed_at")]
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1  # the range of the INTEGER year column
+Key = tuple[str, int, str]
 
 
-_NAMES = [column.name for column in _COLUMNS]
-_LIST_AT = [_NAMES.index(name) for name in _LISTS]
-_RATINGS_AT = _NAMES.index("ratings")
-_STAMPS_AT = [_NAMES.index("added_at"), _NAMES.index("refreshed_at")]
-assert [field.name for field in fields(Movie)] == _NAMES, "columns and Movie fields differ"
-
-
-def _to_movie(row: Row[Any]) -> Movie:
-    # Positional: the selected columns are Movie's fields in order (checked above).
+def movie_from_row(row: Any) -> Movie:
+    """The movie a row of ``MOVIE_COLUMNS`` holds."""
     values = list(row)
     for at in _LIST_AT:
         values[at] = tuple(values[at] or ())
@@ -56,67 +58,142 @@ def _to_movie(row: Row[Any]) -> Movie:
     return Movie(*values)
 
 
-def _detail_values(movie: MovieDetails) -> dict[str, Any]:
-    """The columns a movie's details fill, derived keys included.
-
-    Every write of details (``_add``, ``_replace``) builds its row here, so whatever is
-    derived from the details is derived in this one place.
-    """
-    values = asdict(movie)
-    for name in _LISTS:
-        values[name] = list(values[name])
-    values["ratings"] = [{"source": r.source, "value": r.value} for r in movie.ratings]
-    values["title_key"] = sort_key(movie.title)
-    values["match_key"] = match_key(movie.title)
-    return values
-
-
 # The hot reads are built once: composing a statement costs more than running it here.
-_COUNT = select(func.count()).select_from(_TABLE)
-_PAGE = (
-    select(*_COLUMNS)
-    .order_by(*_TITLE_ORDER)
-    .offset(bindparam("offset", type_=Integer))
-    .limit(bindparam("limit", type_=Integer))
+_BY_ID = select(*MOVIE_COLUMNS).where(_TABLE.c.id == bindparam("movie_id"))
+_DOCUMENT = select(_TABLE.c.document).where(_TABLE.c.id == bindparam("movie_id"))
+_KEY = select(_TABLE.c.title_key, _TABLE.c.year_key, _TABLE.c.id, _TABLE.c.added_at).where(
+    _TABLE.c.id == bindparam("movie_id")
 )
-_BY_ID = select(*_COLUMNS).where(_TABLE.c.id == bindparam("movie_id"))
 _STORED_IDS = select(_TABLE.c.id).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
 _STORED_TITLES = select(_TABLE.c.match_key, _TABLE.c.year).where(
     _TABLE.c.match_key.in_(bindparam("keys", expanding=True))
 )
 
 
-def _count(connection: Connection) -> int:
-    return connection.execute(_COUNT).scalar_one()
+def _row_values(connection: Connection, movie: Movie) -> dict[str, Any]:
+    values = stored_values(movie)
+    if connection.dialect.name == "postgresql":
+        values["search_vector"] = search_index.vector_literal(SearchWords.of(movie))
+    return values
 
 
-def _page(connection: Connection, offset: int, limit: int) -> tuple[int, list[Movie]]:
-    total = _count(connection)
-    if offset >= total:  # past the end: nothing to read (and no offset too big for SQL)
-        return total, []
-    rows = connection.execute(_PAGE, {"offset": offset, "limit": limit})
-    return total, [_to_movie(row) for row in rows]
+def _key_of(values: dict[str, Any]) -> Key:
+    return (values["title_key"], values["year_key"], values["id"])
 
 
-def _get(connection: Connection, movie_id: str) -> Movie | None:
-    row = connection.execute(_BY_ID, {"movie_id": movie_id}).first()
-    return None if row is None else _to_movie(row)
+def _store_beside(connection: Connection, movies: Sequence[Movie], keys: Sequence[Key]) -> None:
+    """What is kept beside freshly written movies: genres, people, SQLite's search rows."""
+    genres = [row for movie in movies for row in genre_rows(movie)]
+    people = [row for movie in movies for row in people_rows(movie)]
+    if genres:
+        connection.execute(insert(_GENRES), genres)
+    if people:
+        connection.execute(insert(_PEOPLE), people)
+    if connection.dialect.name == "sqlite":
+        indexed = sorted(zip(keys, (SearchWords.of(m) for m in movies), strict=True))
+        search_index.sqlite_store(connection, indexed)
 
 
-def _by_match_key(connection: Connection, key: str, year: int | None) -> list[Movie]:
-    statement = select(*_COLUMNS).where(_TABLE.c.match_key == key).order_by(*_TITLE_ORDER)
-    if year is not None:
-        statement = statement.where(_TABLE.c.year == year)
-    return [_to_movie(row) for row in connection.execute(statement)]
-
-
-def _add(connection: Connection, rows: list[dict[str, Any]]) -> set[str]:
-    # ON CONFLICT makes a concurrent writer's row win quietly instead of failing the batch.
+def _add(connection: Connection, movies: list[Movie]) -> set[str]:
+    lock_catalogue(connection)
+    rows = [_row_values(connection, movie) for movie in movies]
+    # ON CONFLICT makes a row stored meanwhile win quietly instead of failing the batch.
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["id"]).returning(_TABLE.c.id)
     )
-    return set(connection.execute(statement, rows).scalars())
+    stored = set(connection.execute(statement, rows).scalars())
+    if stored:
+        new = [(movie, row) for movie, row in zip(movies, rows, strict=True) if movie.id in stored]
+        keys = [_key_of(row) for _, row in new]
+        _store_beside(connection, [movie for movie, _ in new], keys)
+        title_anchors.moved(connection, added=keys)
+        record_change(connection, len(stored))
+    return stored
+
+
+def _delete(connection: Connection, movie_id: str) -> bool:
+    lock_catalogue(connection)
+    found = connection.execute(_KEY, {"movie_id": movie_id}).first()
+    if found is None:
+        return False
+    # Genres, people and SQLite's search rows go with it (ON DELETE CASCADE).
+    connection.execute(delete(_TABLE).where(_TABLE.c.id == movie_id))
+    title_anchors.moved(connection, removed=[(found[0], found[1], found[2])])
+    record_change(connection, -1)
+    return True
+
+
+def _replace(connection: Connection, details: MovieDetails, refreshed_at: datetime) -> Movie | None:
+    lock_catalogue(connection)
+    found = connection.execute(_KEY, {"movie_id": details.id}).first()
+    if found is None:
+        return None
+    added_at: datetime = found[3] if found[3].tzinfo else found[3].replace(tzinfo=UTC)
+    movie = Movie.stored(details, added_at=added_at, refreshed_at=refreshed_at)
+    values = _row_values(connection, movie)
+    connection.execute(update(_TABLE).where(_TABLE.c.id == movie.id).values(values))
+    connection.execute(delete(_GENRES).where(_GENRES.c.movie_id == movie.id))
+    connection.execute(delete(_PEOPLE).where(_PEOPLE.c.movie_id == movie.id))
+    if connection.dialect.name == "sqlite":
+        search_index.sqlite_remove(connection, [movie.id])
+    old, new = (found[0], found[1], found[2]), _key_of(values)
+    _store_beside(connection, [movie], [new])
+    if old != new:
+        title_anchors.moved(connection, added=[new], removed=[old])
+    record_change(connection, 0)
+    return movie
+
+
+def _count(connection: Connection) -> int:
+    return read_state(connection)[1]
+
+
+def _get(connection: Connection, movie_id: str) -> Movie | None:
+    row = connection.execute(_BY_ID, {"movie_id": movie_id}).first()
+    return None if row is None else movie_from_row(row)
+
+
+def _document(connection: Connection, movie_id: str) -> bytes | None:
+    document = connection.execute(_DOCUMENT, {"movie_id": movie_id}).scalar_one_or_none()
+    return None if document is None else bytes(document)
+
+
+def _by_match_key(connection: Connection, key: str, year: int | None) -> list[Movie]:
+    statement = (
+        select(*MOVIE_COLUMNS)
+        .where(_TABLE.c.match_key == key)
+        .order_by(*listing_queries.TITLE_ORDER)
+    )
+    if year is not None:
+        statement = statement.where(_TABLE.c.year == year)
+    return [movie_from_row(row) for row in connection.execute(statement)]
+
+
+def _listing(
+    connection: Connection,
+    stretches: StretchCache,
+    listing: Listing,
+    limit: int,
+    offset: int,
+    after: Position | None,
+) -> ListingSlice:
+    query = listing_queries.ListingQuery(connection, listing)
+    if listing.plain:
+        version, total = read_state(connection)
+        exact = True
+    else:
+        counted = query.count(cap=COUNT_CAP + 1)
+        total, exact = (COUNT_CAP, False) if counted > COUNT_CAP else (counted, True)
+    if after is None and exact and offset >= total:
+        return ListingSlice((), total, exact, more=False)  # past the end: nothing to read
+    if listing.plain and after is None and offset >= title_anchors.SPLIT_AT:
+        # A deep page: seek to the stretch it starts in instead of reading what comes before.
+        lower, skip = stretches.get(connection, version).locate(offset)
+        rows = query.rows(limit=limit + 1, offset=skip, start=lower)
+    else:
+        rows = query.rows(limit=limit + 1, offset=offset, after=after)
+    return ListingSlice(tuple(rows[:limit]), total, exact, more=len(rows) > limit)
 
 
 def _stored_ids(connection: Connection, ids: list[str]) -> set[str]:
@@ -130,27 +207,19 @@ def _stored_titles(connection: Connection, keys: list[str]) -> dict[str, set[int
     return found
 
 
-def _replace(connection: Connection, values: dict[str, Any]) -> Movie | None:
-    statement = (
-        update(_TABLE).where(_TABLE.c.id == values["id"]).values(values).returning(*_COLUMNS)
-    )
-    row = connection.execute(statement).first()
-    return None if row is None else _to_movie(row)
-
-
 def _stale(
     connection: Connection, before: datetime, after: tuple[datetime, str] | None, limit: int
 ) -> list[Movie]:
     # Keyset, not offset: each page costs the same, and movies refreshed meanwhile (now
     # newer than ``before``) cannot shift the ones still to come.
-    statement = select(*_COLUMNS).where(_TABLE.c.refreshed_at < before)
+    statement = select(*MOVIE_COLUMNS).where(_TABLE.c.refreshed_at < before)
     if after is not None:
         statement = statement.where(
             tuple_(_TABLE.c.refreshed_at, _TABLE.c.id)
             > tuple_(literal(after[0], UtcDateTime), literal(after[1], _TABLE.c.id.type))
         )
     statement = statement.order_by(_TABLE.c.refreshed_at, _TABLE.c.id).limit(limit)
-    return [_to_movie(row) for row in connection.execute(statement)]
+    return [movie_from_row(row) for row in connection.execute(statement)]
 
 
 def _count_stale(connection: Connection, before: datetime) -> int:
@@ -158,25 +227,26 @@ def _count_stale(connection: Connection, before: datetime) -> int:
     return connection.execute(statement).scalar_one()
 
 
-def _delete(connection: Connection, movie_id: str) -> bool:
-    result = connection.execute(delete(_TABLE).where(_TABLE.c.id == movie_id))
-    return bool(getattr(result, "rowcount", 0))
-
-
 class SqlMovieRepository:
     """``MovieRepository`` over one session; the unit of work owns its transaction."""
 
-    def __init__(self, session: DbSession) -> None:
+    def __init__(self, session: DbSession, stretches: StretchCache) -> None:
         self._session = session
+        self._stretches = stretches
 
     async def count(self) -> int:
         return await self._session.run(_count)
 
-    async def page(self, *, offset: int, limit: int) -> tuple[int, Sequence[Movie]]:
-        return await self._session.run(_page, offset, limit)
+    async def listing(
+        self, listing: Listing, *, limit: int, offset: int = 0, after: Position | None = None
+    ) -> ListingSlice:
+        return await self._session.run(_listing, self._stretches, listing, limit, offset, after)
 
     async def get(self, movie_id: str) -> Movie | None:
         return await self._session.run(_get, movie_id)
+
+    async def document(self, movie_id: str) -> bytes | None:
+        return await self._session.run(_document, movie_id)
 
     async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
         if "\x00" in key:
@@ -186,11 +256,8 @@ class SqlMovieRepository:
         return await self._session.run(_by_match_key, key, year)
 
     async def add(self, movies: Iterable[MovieDetails], *, added_at: datetime) -> set[str]:
-        rows = [
-            {**_detail_values(movie), "added_at": added_at, "refreshed_at": added_at}
-            for movie in movies
-        ]
-        return await self._session.run(_add, rows) if rows else set()
+        stored = [Movie.stored(details, added_at=added_at) for details in movies]
+        return await self._session.run(_add, stored) if stored else set()
 
     async def stored_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(ids))
@@ -202,8 +269,7 @@ class SqlMovieRepository:
         return await self._session.run(_stored_titles, wanted) if wanted else {}
 
     async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:
-        values = {**_detail_values(details), "refreshed_at": refreshed_at}
-        return await self._session.run(_replace, values)
+        return await self._session.run(_replace, details, refreshed_at)
 
     async def stale(
         self, *, before: datetime, after: tuple[datetime, str] | None = None, limit: int

@@ -1,11 +1,12 @@
-"""The catalogue's single state row: version for cache checks and the once-only seed mark."""
+"""The catalogue's single state row: the version caches check, the number of movies, the
+once-only seed mark, and the lock every write of the catalogue takes first."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Integer, Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from movies_api.db.engine import DbSession
@@ -14,15 +15,39 @@ from movies_api.db.models import CatalogueStateRow
 STATE_ROW_ID = 1
 _TABLE = cast(Table, CatalogueStateRow.__table__)
 _ROW = _TABLE.c.id == STATE_ROW_ID
+_READ = select(_TABLE.c.epoch, _TABLE.c.version, _TABLE.c.movie_count).where(_ROW)
+# Updating the row to itself takes its row lock (PostgreSQL) or the write lock (SQLite)
+# before anything else is read: writers of the catalogue then run one after another, and
+# what they maintain beside the movies (counts, stretches, search order) stays exact.
+_LOCK = update(_TABLE).where(_ROW).values(version=_TABLE.c.version)
+_CHANGED = (
+    update(_TABLE)
+    .where(_ROW)
+    .values(
+        version=_TABLE.c.version + 1,
+        movie_count=_TABLE.c.movie_count + bindparam("delta", type_=Integer),
+    )
+)
+
+
+def read_state(connection: Connection) -> tuple[str, int]:
+    """The catalogue version (``epoch.number``) and how many movies it holds, in one read."""
+    epoch, version, count = connection.execute(_READ).one()
+    return f"{epoch}.{version}", count
+
+
+def lock_catalogue(connection: Connection) -> None:
+    """Take the catalogue's write lock for the rest of the transaction."""
+    connection.execute(_LOCK)
+
+
+def record_change(connection: Connection, delta: int) -> None:
+    """A committed change of the movies: a new version, and ``delta`` movies more or fewer."""
+    connection.execute(_CHANGED, {"delta": delta})
 
 
 def _version(connection: Connection) -> str:
-    epoch, version = connection.execute(select(_TABLE.c.epoch, _TABLE.c.version).where(_ROW)).one()
-    return f"{epoch}.{version}"
-
-
-def _bump(connection: Connection) -> None:
-    connection.execute(update(_TABLE).where(_ROW).values(version=_TABLE.c.version + 1))
+    return read_state(connection)[0]
 
 
 def _is_seeded(connection: Connection) -> bool:
@@ -41,9 +66,6 @@ class SqlCatalogueStateRepository:
 
     async def version(self) -> str:
         return await self._session.run(_version)
-
-    async def bump_version(self) -> None:
-        await self._session.run(_bump)
 
     async def is_seeded(self) -> bool:
         return await self._session.run(_is_seeded)

@@ -36,7 +36,7 @@ class SqlUnitOfWork:
             self._session = await self._sessions.open()  # PostgreSQL connects here
         except _DRIVER_ERRORS as error:
             raise _unavailable() from error
-        self.movies = SqlMovieRepository(self._session)
+        self.movies = SqlMovieRepository(self._session, self._sessions.stretches)
         self.state = SqlCatalogueStateRepository(self._session)
         self.keys = SqlApiKeyRepository(self._session)
         return self

@@ -137,3 +137,25 @@ def _spell(value: str | int | float) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A movie as a listing holds it: its JSON document, and its position for a cursor."""
+
+    document: bytes
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSlice:
+    """Consecutive movies of a listing, how many the listing holds, and whether more follow.
+
+    ``total`` is exact for the whole catalogue; for a filtered listing counting stops past
+    ``COUNT_CAP`` and ``total_exact`` is then False.
+    """
+
+    items: tuple[Listed, ...]
+    total: int
+    total_exact: bool
+    more: bool

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from movies_api.services.errors import (
     AmbiguousTitle,
     CatalogueError,
+    InvalidCursor,
     MovieAlreadyExists,
     MovieNotFound,
     StorageUnavailable,
@@ -96,6 +97,11 @@ def problem_for(error: CatalogueError) -> Problem:
         return Problem(
             409, str(error), kind="movie-exists", headers={"Location": location}, id=error.movie_id
         )
+    if isinstance(error, InvalidCursor):
+        errors = [
+            {"in": "query", "name": "cursor", "detail": str(error), "loc": ["query", "cursor"]}
+        ]
+        return Problem(422, "invalid cursor", kind="validation-error", errors=errors)
     for kind, (status, slug) in _STATUS.items():
         if isinstance(error, kind):
             return Problem(status, str(error), kind=slug)

@@ -62,22 +62,57 @@ class MovieOut(BaseModel):
 
 
 class PageLinks(BaseModel):
-    self: str = Field(examples=["/movies?page=1&limit=10"])
-    first: str
-    prev: str | None
-    next: str | None
-    last: str | None
+    """Links that keep the listing's search, filters and sort (also in the ``Link`` header)."""
+
+    self: str = Field(
+        description="This page: the request in its canonical spelling.",
+        examples=["/movies?page=2&limit=10"],
+    )
+    first: str = Field(description="Page 1.", examples=["/movies?page=1&limit=10"])
+    prev: str | None = Field(
+        description="The page before; null on page 1 and on pages reached by cursor. Past "
+        "the end it points at the last page.",
+        examples=["/movies?page=1&limit=10"],
+    )
+    next: str | None = Field(
+        description="The page after (by number, or by cursor on pages reached by cursor); "
+        "null on the last page.",
+        examples=["/movies?page=3&limit=10"],
+    )
+    last: str | None = Field(
+        description="The last page; null when the listing is empty and on pages reached by cursor.",
+        examples=["/movies?page=10&limit=10"],
+    )
 
 
 class MoviePage(BaseModel):
-    """A page of the catalogue in title order."""
+    """A page of a listing: the movies, how many there are, and how to walk on."""
 
-    items: list[MovieOut]
-    page: int
-    limit: int
-    total: int
-    pages: int
+    items: list[MovieOut] = Field(description="The movies of this page, in the listing's order.")
+    page: int | None = Field(
+        description="The page number; null on a page reached by cursor.", examples=[2]
+    )
+    limit: int = Field(description="Movies per page.", examples=[10])
+    total: int = Field(
+        description="How many movies the listing holds: exact for the whole catalogue; a "
+        "search or filter stops counting past 10,000 (see total_exact).",
+        examples=[100],
+    )
+    total_exact: bool = Field(
+        description="False when counting stopped at 10,000 matches; total, pages and last "
+        "then refer to that count.",
+        examples=[True],
+    )
+    pages: int | None = Field(
+        description="How many pages of this size; null on a page reached by cursor.",
+        examples=[10],
+    )
     links: PageLinks
+    next_cursor: str | None = Field(
+        description="Opaque: send it as `cursor` (with the same search, filters and sort) for "
+        "the movies after this page, at the same cost at any depth; null when none follow.",
+        examples=["WzEsIjNhZjAiLFsiYW1lbGllIiwxOTk5LCJ0dDkwMDAwMDEiXV0.kq3v1lS0YgkGm1bD"],
+    )
 
 
 class ProblemOut(BaseModel):

@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from movies_api.domain.listing import Listing
 from movies_api.domain.movie import Movie, MovieDetails, MovieRef
 from movies_api.domain.titles import match_key
 from movies_api.services import upstream
+from movies_api.services.cursors import CursorCodec
 from movies_api.services.errors import (
     AmbiguousTitle,
     MovieAlreadyExists,
@@ -18,7 +20,7 @@ from movies_api.services.errors import (
     UpstreamLost,
     UpstreamNotFound,
 )
-from movies_api.services.ports import OmdbLookup, UnitOfWorkFactory
+from movies_api.services.ports import OmdbLookup, UnitOfWork, UnitOfWorkFactory
 
 
 def utc_now() -> datetime:
@@ -28,20 +30,27 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of the catalogue in title order, with what a client needs to walk the rest."""
+    """Movies of a listing (as JSON documents), with what a client needs to walk the rest.
 
-    items: Sequence[Movie]
-    page: int
+    A numbered page has ``page``; a page reached by cursor has ``page`` None. Either way
+    ``next_cursor`` continues after its last movie, or is None when nothing follows.
+    """
+
+    listing: Listing
+    items: Sequence[bytes]
     limit: int
     total: int
+    total_exact: bool
+    page: int | None
+    next_cursor: str | None
 
     @property
-    def pages(self) -> int:
-        return -(-self.total // self.limit)
+    def pages(self) -> int | None:
+        return None if self.page is None else -(-self.total // self.limit)
 
 
 class CatalogueService:
-    """Reads and writes the catalogue; each write bumps the catalogue version in its transaction."""
+    """Reads and writes the catalogue; the data layer moves the version with every write."""
 
     def __init__(
         self,
@@ -53,12 +62,47 @@ class CatalogueService:
         self._uow = uow
         self._omdb = omdb
         self._clock = clock
+        self._codec: CursorCodec | None = None
 
-    async def list_page(self, *, page: int, limit: int) -> Page:
-        """A page in title order; past the last page the items are empty, never an error."""
+    async def list_movies(
+        self, listing: Listing, *, limit: int, page: int | None = None, cursor: str | None = None
+    ) -> Page:
+        """Page ``page`` of ``listing`` (1 unless a ``cursor`` is given), or the movies after
+        ``cursor``; past the last page the items are empty, never an error."""
         async with self._uow() as uow:
-            total, items = await uow.movies.page(offset=(page - 1) * limit, limit=limit)
-        return Page(items=tuple(items), page=page, limit=limit, total=total)
+            codec = await self._cursors(uow)
+            if cursor is not None:
+                found = await uow.movies.listing(
+                    listing, limit=limit, after=codec.decode(listing, cursor)
+                )
+            else:
+                page = page or 1
+                found = await uow.movies.listing(listing, limit=limit, offset=(page - 1) * limit)
+        follows = found.more and found.items
+        return Page(
+            listing=listing,
+            items=tuple(item.document for item in found.items),
+            limit=limit,
+            total=found.total,
+            total_exact=found.total_exact,
+            page=None if cursor is not None else page,
+            next_cursor=codec.encode(listing, found.items[-1].position) if follows else None,
+        )
+
+    async def document(self, movie_id: str) -> bytes:
+        """A stored movie's JSON document (contract §1)."""
+        async with self._uow() as uow:
+            document = await uow.movies.document(movie_id)
+        if document is None:
+            raise MovieNotFound(f"no movie with id {movie_id}")
+        return document
+
+    async def _cursors(self, uow: UnitOfWork) -> CursorCodec:
+        """The cursor codec, keyed with the database's epoch (read once: it never changes)."""
+        if self._codec is None:
+            epoch = (await uow.state.version()).partition(".")[0]
+            self._codec = CursorCodec(epoch)
+        return self._codec
 
     async def get(self, movie_id: str) -> Movie:
         async with self._uow() as uow:
@@ -101,7 +145,6 @@ class CatalogueService:
             movie = await uow.movies.replace(details, refreshed_at=self._clock())
             if movie is None:  # deleted while OMDb answered
                 raise MovieNotFound(f"no movie with id {movie_id}")
-            await uow.state.bump_version()
             await uow.commit()
         return movie
 
@@ -110,7 +153,6 @@ class CatalogueService:
         async with self._uow() as uow:
             if not await uow.movies.add([details], added_at=added_at):
                 raise MovieAlreadyExists(details.id)
-            await uow.state.bump_version()
             await uow.commit()
         return Movie.stored(details, added_at=added_at)
 
@@ -118,7 +160,6 @@ class CatalogueService:
         async with self._uow() as uow:
             if not await uow.movies.delete(movie_id):
                 raise MovieNotFound(f"no movie with id {movie_id}")
-            await uow.state.bump_version()
             await uow.commit()
 
     async def version(self) -> str:

@@ -12,6 +12,10 @@ class CatalogueError(Exception):
     """Base of every rule the catalogue enforces."""
 
 
+class InvalidCursor(CatalogueError):
+    """A cursor that is garbled, or was made for another listing (a 422 naming ``cursor``)."""
+
+
 class MovieNotFound(CatalogueError):
     """No stored movie has that id, or that title."""
 

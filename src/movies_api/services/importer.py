@@ -130,15 +130,13 @@ class Importer:
         )
 
     async def _commit(self, batch: Sequence[Fetched]) -> list[LineResult]:
-        """One transaction: store what is new, bump the catalogue version once."""
+        """One transaction: store what is new (the catalogue version moves once)."""
         unique: dict[str, MovieDetails] = {}
         for _job, details in batch:
             unique.setdefault(details.id, details)
         added_at = self._clock()
         async with self._uow() as uow:
             stored = await uow.movies.add(unique.values(), added_at=added_at)
-            if stored:
-                await uow.state.bump_version()
             await uow.commit()
         results = []
         first_line: dict[str, int] = {}

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from movies_api.domain.listing import Listing, ListingSlice, Position
 from movies_api.domain.movie import Movie, MovieDetails, MovieSummary
 
 
@@ -27,16 +28,28 @@ class StoredKey:
 
 
 class MovieRepository(Protocol):
-    """The movies aggregate."""
+    """The movies aggregate.
 
-    async def count(self) -> int: ...
+    Every write (``add``, ``replace``, ``delete``) that changes a movie also moves the
+    catalogue version and keeps the count, in the same transaction: a service cannot forget.
+    """
 
-    async def page(self, *, offset: int, limit: int) -> tuple[int, Sequence[Movie]]:
-        """How many movies there are, and ``limit`` of them from ``offset`` in title order
-        (contract §1), in one round trip."""
+    async def count(self) -> int:
+        """How many movies the catalogue holds: kept as movies come and go, never counted."""
+        ...
+
+    async def listing(
+        self, listing: Listing, *, limit: int, offset: int = 0, after: Position | None = None
+    ) -> ListingSlice:
+        """Up to ``limit`` movies of ``listing`` in its order, from ``offset`` or after
+        ``after``, with the listing's total; each movie as its JSON document and position."""
         ...
 
     async def get(self, movie_id: str) -> Movie | None: ...
+
+    async def document(self, movie_id: str) -> bytes | None:
+        """A stored movie's JSON document, as the API sends it."""
+        ...
 
     async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
         """Movies whose title matches ``key`` (see ``domain.titles.match_key``), in title order."""
@@ -80,10 +93,9 @@ class CatalogueStateRepository(Protocol):
     """The catalogue's version (bumped by every write) and its seed mark."""
 
     async def version(self) -> str:
-        """A token that changes with every committed write and differs between databases."""
+        """``epoch.number``: the number changes with every committed write of movies, the
+        epoch is random per database (and secret: cursors are signed with it)."""
         ...
-
-    async def bump_version(self) -> None: ...
 
     async def is_seeded(self) -> bool: ...
 

@@ -81,7 +81,7 @@ class Refresher:
         return Job(number, movie_id, lambda: fetch_again(omdb, movie_id), id=movie_id)
 
     async def _commit(self, batch: Sequence[Fetched]) -> list[LineResult]:
-        """One transaction: replace each movie's details, bump the catalogue version once."""
+        """One transaction: replace each movie's details (readers see the new version at commit)."""
         refreshed_at = self._clock()
         results = []
         async with self._uow() as uow:
@@ -97,7 +97,5 @@ class Refresher:
                     results.append(
                         LineResult(job.line, job.input, Outcome.REFRESHED, job.id, named)
                     )
-            if any(result.outcome is Outcome.REFRESHED for result in results):
-                await uow.state.bump_version()
             await uow.commit()
         return results

@@ -209,7 +209,6 @@ class Seeder:
             async with self._uow() as uow:
                 stored = await uow.movies.add(movies, added_at=self._clock())
                 await uow.state.mark_seeded(at=self._clock())
-                await uow.state.bump_version()
                 await uow.commit()
             log.info("seeded %d movies (%d already stored)", len(stored), len(movies) - len(stored))
             return SeedResult(Outcome.SEEDED, len(stored))

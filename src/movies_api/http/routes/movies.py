@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import functools
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from movies_api.cache.responses import CachedResponse, ResponseCache
 from movies_api.domain.movie import MOVIE_ID_PATTERN
 from movies_api.domain.titles import match_key
-from movies_api.http import representation
+from movies_api.http import listing_params, representation
 from movies_api.http.auth import optional_key, require_scope
 from movies_api.http.conditional import JSON, answer
 from movies_api.http.middleware import scope_header
@@ -39,14 +39,7 @@ def _if_none_match(request: Request) -> str | None:
     return request.headers.get("if-none-match")
 
 
-PREFIX = "/movies"
-DEFAULT_PAGE = 1
-DEFAULT_LIMIT = 10
-_DIGITS = re.compile(rb"[1-9][0-9]{0,9}")
-
-
-def page_key(page: int, limit: int) -> str:
-    return f"page:{page}:{limit}"
+PREFIX = listing_params.PATH
 
 
 def movie_key(movie_id: str) -> str:
@@ -64,14 +57,26 @@ _LIST = _RouteLabel(PREFIX)
 _BY_ID = _RouteLabel(PREFIX + "/{movie_id}")
 
 
+def listing_request(scope: Scope) -> listing_params.ListingRequest:
+    """The listing a ``GET /movies`` asks for, read as the route and the fast path both read it.
+
+    Memoised by query string: the same spelling costs one dictionary look-up after the first.
+    """
+    return _parse(scope["query_string"].decode("latin-1"))
+
+
+_parse = functools.lru_cache(maxsize=1024)(listing_params.parse_query_string)
+
+
 class CachedReads:
     """Answers cache hits of the two hottest reads before FastAPI routes and validates them.
 
     On a cached page, FastAPI's routing and parameter handling took ~65 of the ~90 µs the
-    app spent per request (benchmarks/RESULTS.md). Only keys the routes below stored can
-    hit, and they store only requests they validated, so what this answers is byte for
-    byte what the route would; anything else (another spelling of the query, a miss, a
-    stale entry, an error reading the version) goes on to the routes.
+    app spent per request (benchmarks/RESULTS.md). It names a request exactly as the
+    routes below do (``listing_request(...).cache_key``, ``movie_key``), and they store
+    only requests they validated, so what this answers is byte for byte what the route
+    would; anything else (an invalid query, a miss, a stale entry, an error reading the
+    version) goes on to the routes.
     """
 
     def __init__(self, app: ASGIApp, *, cache: ResponseCache) -> None:
@@ -94,23 +99,26 @@ class CachedReads:
 
 
 def _cached_read(scope: Scope) -> tuple[str, _RouteLabel] | None:
-    """The cache key and route of a page or movie asked for the plain way, else None."""
+    """The cache key and route of a listing or a movie by id, else None."""
     path: str = scope["path"]
     if path == PREFIX:
-        values = {b"page": DEFAULT_PAGE, b"limit": DEFAULT_LIMIT}
-        query: bytes = scope["query_string"]
-        seen: set[bytes] = set()
-        for part in query.split(b"&") if query else ():
-            name, _, value = part.partition(b"=")
-            if name not in values or name in seen or not _DIGITS.fullmatch(value):
-                return None
-            seen.add(name)
-            values[name] = int(value)
-        return page_key(values[b"page"], values[b"limit"]), _LIST
+        try:
+            return listing_request(scope).cache_key, _LIST
+        except listing_params.InvalidListing:
+            return None
     movie_id = path.removeprefix(PREFIX + "/")
     if movie_id != path and movie_id and "/" not in movie_id:
         return movie_key(movie_id), _BY_ID
     return None
+
+
+def _invalid(invalid: listing_params.InvalidListing) -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {"loc": ("query", name), "msg": message, "type": "value_error"}
+            for name, message in invalid.errors
+        ]
+    )
 
 
 def build_router(
@@ -127,24 +135,27 @@ def build_router(
     @router.get(
         "",
         response_model=MoviePage,
-        summary="A page of the catalogue, ordered by title",
+        summary="A page of the catalogue: search, filters and sort",
         responses=_problems(422, 503),
+        openapi_extra={"parameters": listing_params.PARAMETERS},
     )
-    async def list_movies(
-        request: Request,
-        # The upper bound keeps every page number representable in the JSON we send.
-        page: Annotated[
-            int, Query(ge=1, le=2**31 - 1, description="1-based page number")
-        ] = DEFAULT_PAGE,
-        limit: Annotated[int, Query(ge=1, le=100, description="movies per page")] = DEFAULT_LIMIT,
-    ) -> Response:
+    async def list_movies(request: Request) -> Response:
+        # The query is read by listing_params (documented there for OpenAPI), not declared
+        # here: the cached fast path reads it the same way and must agree to the byte.
+        try:
+            wanted = listing_request(request.scope)
+        except listing_params.InvalidListing as invalid:
+            raise _invalid(invalid) from None
+
         async def build() -> CachedResponse:
-            found = await catalogue.list_page(page=page, limit=limit)
-            links = representation.page_links(found)
+            found = await catalogue.list_movies(
+                wanted.listing, limit=wanted.limit, page=wanted.page, cursor=wanted.cursor
+            )
+            links = representation.page_links(found, wanted.cache_key)
             body = representation.page_bytes(found, links)
             return CachedResponse.of(body, (("Link", representation.link_header(links)),))
 
-        cached = await cache.get_or_build(page_key(page, limit), build)
+        cached = await cache.get_or_build(wanted.cache_key, build)
         return answer(cached, _if_none_match(request))
 
     @router.get(
@@ -184,7 +195,7 @@ def build_router(
     )
     async def movie_by_id(request: Request, movie_id: MovieId) -> Response:
         async def build() -> CachedResponse:
-            return CachedResponse.of(representation.movie_bytes(await catalogue.get(movie_id)))
+            return CachedResponse.of(await catalogue.document(movie_id))
 
         return answer(await cache.get_or_build(movie_key(movie_id), build), _if_none_match(request))
 

@@ -1,0 +1,228 @@
+"""SQL for listings (contract §2): filters, orders, keyset seeks, tiers, capped counts.
+
+Every order is an index whose columns are the order's position (``db.movie_rows``
+makes the keys non-null and ascending), so "the movies after this one" is a seek on
+that index and a page costs the same at any depth. A position is the values of those
+columns for the last movie a client saw; relevance puts its tier in front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement as Column
+from sqlalchemy.sql import Select
+
+from movies_api.db import search_index
+from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES
+from movies_api.domain.listing import Listed, Listing, Position, Sort, SortField
+
+_MOVIES, _GENRES, _PEOPLE = MOVIES, MOVIE_GENRES, MOVIE_PEOPLE
+M = _MOVIES.c
+
+YEAR_LAST: Final = 9999
+RATING_LAST: Final = 10.0
+TITLE_ORDER: Final = (M.title_key, M.year_key, M.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as index columns; only ``-title`` reads its first column downwards."""
+
+    columns: tuple[Column[Any], ...]
+    first_descending: bool = False
+
+    def order_by(self) -> list[Column[Any]]:
+        first, *rest = self.columns
+        return [first.desc() if self.first_descending else first, *rest]
+
+    def after(self, position: Position, *, inclusive: bool = False) -> ColumnElement[bool]:
+        """The movies after (or at) ``position`` in this order: one seek on its index."""
+        values = [
+            literal(value, column.type)
+            for value, column in zip(position, self.columns, strict=True)
+        ]
+        if not self.first_descending:
+            here = tuple_(*self.columns)
+            return here >= tuple_(*values) if inclusive else here > tuple_(*values)
+        assert not inclusive, "only ascending orders are entered at a position"
+        first, *rest = self.columns
+        later = tuple_(*rest) > tuple_(*values[1:])
+        return and_(first <= values[0], or_(first < values[0], later))
+
+
+ORDERS: Final = {
+    Sort(SortField.TITLE): Order(TITLE_ORDER),
+    Sort(SortField.TITLE, descending=True): Order(TITLE_ORDER, first_descending=True),
+    Sort(SortField.YEAR): Order((M.year_key, M.title_key, M.id)),
+    Sort(SortField.YEAR, descending=True): Order((M.year_desc_key, *TITLE_ORDER)),
+    Sort(SortField.RATING): Order((M.rating_key, *TITLE_ORDER)),
+    Sort(SortField.RATING, descending=True): Order((M.rating_desc_key, *TITLE_ORDER)),
+    Sort(SortField.ADDED): Order((M.added_key, *TITLE_ORDER)),
+    Sort(SortField.ADDED, descending=True): Order((M.added_desc_key, *TITLE_ORDER)),
+    # Within a tier, relevance is title order; the tier is the position's first value.
+    Sort(SortField.RELEVANCE): Order(TITLE_ORDER),
+}
+
+
+def filters(listing: Listing) -> list[ColumnElement[bool]]:
+    """Conditions on ``movies`` for every filter of ``listing`` (its words aside)."""
+    found: list[ColumnElement[bool]] = []
+    for genre in listing.genres:
+        found.append(exists().where(_GENRES.c.movie_id == M.id, _GENRES.c.genre_key == genre))
+    for role, name in (("d", listing.director), ("a", listing.actor)):
+        if name is not None:
+            found.append(
+                M.id.in_(
+                    select(_PEOPLE.c.movie_id).where(
+                        _PEOPLE.c.role == role, _PEOPLE.c.name_key == name
+                    )
+                )
+            )
+    if listing.type is not None:
+        found.append(M.type == listing.type)
+    if listing.year is not None:
+        found.append(M.year_key == listing.year)
+    if listing.year_min is not None or listing.year_max is not None:
+        low = listing.year_min if listing.year_min is not None else 0
+        high = listing.year_max if listing.year_max is not None else YEAR_LAST
+        found.append(M.year_key.between(low, high))  # the missing-year sentinel is past 9999
+    if listing.rating_min is not None:
+        found.append(M.rating_key.between(listing.rating_min, RATING_LAST))
+    return found
+
+
+class ListingQuery:
+    """The rows of one listing on one connection's database."""
+
+    def __init__(self, connection: Connection, listing: Listing) -> None:
+        self._connection = connection
+        self._listing = listing
+        self._order = ORDERS[listing.sort]
+        self._sqlite = connection.dialect.name == "sqlite"
+        self._filters = filters(listing)
+
+    def rows(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: Position | None = None,
+        start: Position | None = None,
+    ) -> list[Listed]:
+        """Up to ``limit`` movies in the listing's order: those after ``after``, or else
+        ``offset`` movies on from ``start`` (the beginning when None)."""
+        if self._listing.sort.field is not SortField.RELEVANCE:
+            return self._rows(None, limit=limit, offset=offset, after=after, start=start)
+        assert start is None
+        tier = int(after[0]) if after else 0
+        within = tuple(after[1:]) if after else None
+        found: list[Listed] = []
+        for current in range(tier, len(search_index.TIERS)):
+            if offset:
+                skipped = self.count(cap=offset, tier=current)
+                if skipped < offset:  # the whole tier lies before the page
+                    offset -= skipped
+                    continue
+            rows = self._rows(current, limit=limit - len(found), offset=offset, after=within)
+            found.extend(Listed(r.document, (current, *r.position)) for r in rows)
+            offset, within = 0, None
+            if len(found) == limit:
+                break
+        return found
+
+    def count(self, *, cap: int, tier: int | None = None) -> int:
+        """How many movies the listing holds (in ``tier`` when given), counting at most ``cap``."""
+        statement = self._select(select(literal(1)), tier).limit(cap)
+        return self._connection.execute(
+            select(func.count()).select_from(statement.subquery())
+        ).scalar_one()
+
+    def _rows(
+        self,
+        tier: int | None,
+        *,
+        limit: int,
+        offset: int,
+        after: Position | None,
+        start: Position | None = None,
+    ) -> list[Listed]:
+        if limit <= 0:
+            return []
+        columns = self._order.columns
+        statement = self._select(select(M.document, *columns), tier, after=after, start=start)
+        statement = statement.limit(limit).offset(offset or None)
+        return [
+            Listed(bytes(row[0]), tuple(row[1:])) for row in self._connection.execute(statement)
+        ]
+
+    def _select(
+        self,
+        statement: Select[Any],
+        tier: int | None,
+        *,
+        after: Position | None = None,
+        start: Position | None = None,
+    ) -> Select[Any]:
+        words = self._listing.words
+        conditions = list(self._filters)
+        if (
+            words
+            and self._sqlite
+            and self._order.columns == TITLE_ORDER
+            and not self._order.first_descending
+        ):
+            return self._fts_ordered(statement, tier, conditions, after)
+        if words:
+            conditions.append(self._matching(words, tier))
+        if after is not None:
+            conditions.append(self._order.after(after))
+        if start is not None:
+            conditions.append(self._order.after(start, inclusive=True))
+        return statement.select_from(_MOVIES).where(*conditions).order_by(*self._order.order_by())
+
+    def _matching(self, words: Sequence[str], tier: int | None) -> ColumnElement[bool]:
+        if not self._sqlite:
+            return search_index.postgres_match(words, tier)
+        return M.id.in_(
+            select(search_index.MOVIE_SEARCH.c.movie_id)
+            .select_from(search_index.MOVIE_FTS)
+            .join(
+                search_index.MOVIE_SEARCH,
+                search_index.MOVIE_SEARCH.c.seq == search_index.MOVIE_FTS.c.rowid,
+            )
+            .where(search_index.fts_match(words, tier))
+        )
+
+    def _fts_ordered(
+        self,
+        statement: Select[Any],
+        tier: int | None,
+        conditions: list[ColumnElement[bool]],
+        after: Position | None,
+    ) -> Select[Any]:
+        """SQLite in title order: FTS5 hands matches over by rowid, which is title order."""
+        fts, indexed = search_index.MOVIE_FTS, search_index.MOVIE_SEARCH
+        conditions.append(search_index.fts_match(self._listing.words, tier))
+        if after is not None:
+            conditions.append(fts.c.rowid > search_index.seq_at_or_before(after))
+        return (
+            statement.select_from(fts)
+            .join(indexed, indexed.c.seq == fts.c.rowid)
+            .join(_MOVIES, M.id == indexed.c.movie_id)
+            .where(*conditions)
+            .order_by(fts.c.rowid)
+        )
