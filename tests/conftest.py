@@ -63,11 +63,21 @@ def _admin(statement: str) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
+def admin_statement(statement: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) on the admin database."""
+    _admin(statement)
+
+
+def require_postgres() -> None:
+    """Skip (or, in CI, fail) when the local PostgreSQL is not there."""
+    if not _reachable("127.0.0.1", 5432):
+        _absent("PostgreSQL (127.0.0.1:5432)")
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
-    if not _reachable("127.0.0.1", 5432):
-        _absent("PostgreSQL (127.0.0.1:5432)")
+    require_postgres()
     name = f"movies_test_{uuid.uuid4().hex[:12]}"
     _admin(f'CREATE DATABASE "{name}"')
     try:

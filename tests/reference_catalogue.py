@@ -142,7 +142,6 @@ async def populate(
         sessions = session_factory(engine)
         async with SqlUnitOfWork(sessions) as uow:
             await uow.movies.add(movies, added_at=ADDED_AT)
-            await uow.state.bump_version()
             await uow.commit()
         if not key_scopes:
             return None

@@ -130,13 +130,14 @@ def database_engine(settings: Settings) -> AsyncEngine:
         async_url(settings.resolved_database_url, secret),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        limits=settings.db_limits,
     )
 
 
 def build_container(settings: Settings) -> Container:
     """Build the object graph; no I/O happens here (connections open on first use)."""
     engine = database_engine(settings)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, settings.db_limits)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from movies_api.db.engine import Limits
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
@@ -74,6 +77,15 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_max_overflow: int = Field(default=10, ge=0, le=100)
+    db_statement_timeout: float = Field(
+        default=5.0, gt=0, le=600, description="Seconds a database statement may run."
+    )
+    db_pool_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Seconds a request waits for a free database connection before a 503.",
+    )
     access_log: bool = True
     migrate_on_start: bool = True
     trust_forwarded_for: bool | None = Field(
@@ -139,6 +151,13 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The URL as given, or an SQLite file in the working directory."""
         return self.database_url or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+
+    @property
+    def db_limits(self) -> Limits:
+        """How long the service waits on its database (``db.engine.Limits``)."""
+        from movies_api.db.engine import Limits
+
+        return Limits(self.db_statement_timeout, self.db_pool_timeout)
 
     @property
     def json_logs(self) -> bool:

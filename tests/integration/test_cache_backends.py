@@ -14,7 +14,13 @@ import redis.asyncio
 from fastapi import FastAPI
 
 from movies_api.bootstrap import Container, build_container
-from movies_api.cache.redis_store import KEY_PREFIX, TTL_SECONDS, RedisStore
+from movies_api.cache.redis_store import (
+    KEY_PREFIX,
+    RETIRED_TTL_SECONDS,
+    TTL_SECONDS,
+    RedisResponseStore,
+    RedisStore,
+)
 from movies_api.db.engine import session_factory
 from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
@@ -156,8 +162,8 @@ async def test_with_redis_one_instance_serves_what_the_other_built(
         async with two_instances(sqlite_url, redis_url) as (one, two):
             built = await one.http.get(f"/movies/{FACE_OFF}")
             stored_keys = [k.decode() async for k in client.scan_iter(f"{KEY_PREFIX}*")]
-            assert len(stored_keys) == 1
-            assert stored_keys[0].endswith(f":id:{FACE_OFF}")
+            assert len(stored_keys) == 1  # one hash: the current version's
+            assert await client.hkeys(stored_keys[0]) == [f"id:{FACE_OFF}".encode()]
             assert 0 < await client.ttl(stored_keys[0]) <= TTL_SECONDS
             served = await two.http.get(f"/movies/{FACE_OFF}")
         assert served.content == built.content
@@ -189,24 +195,42 @@ async def test_with_redis_down_reads_still_answer(sqlite_url: str) -> None:
             assert response.status_code == 200
 
 
-async def test_redis_store_round_trips_bytes_under_its_prefix_with_a_ttl(redis_url: str) -> None:
+async def test_redis_store_round_trips_bytes_in_the_versions_hash_with_a_ttl(
+    redis_url: str,
+) -> None:
     client = redis.asyncio.Redis.from_url(redis_url)
     try:
-        store = RedisStore(client)
-        assert await store.get("e.1:page:1:10") is None
-        await store.set("e.1:page:1:10", b'{"items":[]}\n\x00\xff')
-        assert await store.get("e.1:page:1:10") == b'{"items":[]}\n\x00\xff'
-        assert await client.exists(f"{KEY_PREFIX}e.1:page:1:10") == 1
-        assert 0 < await client.ttl(f"{KEY_PREFIX}e.1:page:1:10") <= TTL_SECONDS
+        store = RedisResponseStore(client)
+        assert await store.get("e.1", "/movies?page=1&limit=10") is None
+        await store.set("e.1", "/movies?page=1&limit=10", b'{"items":[]}\n\x00\xff')
+        assert await store.get("e.1", "/movies?page=1&limit=10") == b'{"items":[]}\n\x00\xff'
+        assert await store.get("e.2", "/movies?page=1&limit=10") is None
+        assert await client.exists(f"{KEY_PREFIX}e.1") == 1
+        assert 0 < await client.ttl(f"{KEY_PREFIX}e.1") <= TTL_SECONDS
     finally:
         await client.aclose()
 
 
-async def test_redis_store_accepts_a_client_that_decodes_responses(redis_url: str) -> None:
+async def test_a_retired_version_leaves_redis_within_seconds(redis_url: str) -> None:
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        store = RedisResponseStore(client)
+        await store.set("e.1", "k", b"old")
+        await store.set("e.2", "k", b"new")
+        await store.retire("e.1")
+        assert 0 < await client.ttl(f"{KEY_PREFIX}e.1") <= RETIRED_TTL_SECONDS
+        assert await client.ttl(f"{KEY_PREFIX}e.2") > RETIRED_TTL_SECONDS
+    finally:
+        await client.aclose()
+
+
+async def test_redis_stores_accept_a_client_that_decodes_responses(redis_url: str) -> None:
     client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
     try:
-        store = RedisStore(client)
+        store, responses = RedisStore(client), RedisResponseStore(client)
         await store.set("k", "é".encode())
         assert await store.get("k") == "é".encode()
+        await responses.set("e.1", "k", "é".encode())
+        assert await responses.get("e.1", "k") == "é".encode()
     finally:
         await client.aclose()

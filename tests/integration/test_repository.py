@@ -212,7 +212,6 @@ async def test_nothing_persists_without_commit(filled: Database) -> None:
         before = await uow.state.version()
         await uow.movies.delete("tt0119094")
         await uow.movies.add([MovieDetails("tt1234567", "Fresh", 2024, "movie")], added_at=ADDED_AT)
-        await uow.state.bump_version()
         await uow.state.mark_seeded(at=ADDED_AT)
     async with filled.uow() as uow:
         assert await uow.movies.get("tt0119094") is not None
@@ -221,17 +220,28 @@ async def test_nothing_persists_without_commit(filled: Database) -> None:
         assert await uow.state.is_seeded() is False
 
 
-async def test_the_version_changes_with_each_committed_bump_and_names_the_database(
+async def test_the_version_moves_once_per_committed_write_and_names_the_database(
     database: Database, sqlite_url: str
 ) -> None:
     async with database.uow() as uow:
         first = await uow.state.version()
-        await uow.state.bump_version()
+        await uow.movies.add([MovieDetails("tt1234567", "Fresh", 2024, "movie")], added_at=ADDED_AT)
+        await uow.movies.add(
+            [MovieDetails("tt1234568", "Fresher", 2024, "movie")], added_at=ADDED_AT
+        )
+        await uow.movies.delete("tt1234567")
         await uow.commit()
     async with database.uow() as uow:
         second = await uow.state.version()
+        await uow.movies.delete("tt7777777")  # nothing to delete: no change, no new version
+        await uow.movies.add([MovieDetails("tt1234568", "Again", 2024, "movie")], added_at=ADDED_AT)
+        await uow.commit()
+    async with database.uow() as uow:
+        third = await uow.state.version()
+        assert await uow.movies.count() == 1
     epoch, _, number = first.partition(".")
     assert second == f"{epoch}.{int(number) + 1}"
+    assert third == second
     other = create_engine(async_url(sqlite_url.replace("movies.db", "other.db")))
     try:
         await ensure_schema(other)

@@ -176,7 +176,11 @@ def make_app(
         catalogue=catalogue,
         keys=KeyService(uow=uow, clock=clock),
         seeder=Seeder(uow=uow, omdb=upstream, lock=_always_held, count=configured.seed_count),
-        cache=ResponseCache(CatalogueVersion(catalogue.version), entries=configured.cache_entries),
+        cache=ResponseCache(
+            CatalogueVersion(catalogue.version),
+            entries=configured.cache_entries,
+            max_bytes=configured.cache_bytes,
+        ),
         limiter=RateLimiter(
             configured.rate_limit,
             redis_url=configured.redis_url,

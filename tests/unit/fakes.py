@@ -9,9 +9,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from movies_api.domain.document import movie_document
+from movies_api.domain.listing import Listed, Listing, ListingSlice, Position
 from movies_api.domain.movie import Movie, MovieDetails
 from movies_api.domain.titles import match_key, sort_key
 from movies_api.services.ports import StoredKey
+from tests.reference_listing import Query, Reference
 
 
 def title_order(movie: Movie) -> tuple[str, bool, int, str]:
@@ -32,18 +35,52 @@ class Store:
 
 
 class FakeMovies:
-    def __init__(self, staged: dict[str, Movie]) -> None:
+    """Movies in a dict; listings come from the Python reference (``tests.reference_listing``).
+
+    A position here is the last movie's id (real repositories keep sort values, which
+    survive that movie's deletion; unit tests do not delete during a walk)."""
+
+    def __init__(self, staged: dict[str, Movie], uow: FakeUnitOfWork) -> None:
         self.staged = staged
+        self.uow = uow
 
     async def count(self) -> int:
         return len(self.staged)
 
-    async def page(self, *, offset: int, limit: int) -> tuple[int, Sequence[Movie]]:
-        ordered = sorted(self.staged.values(), key=title_order)
-        return len(ordered), ordered[offset : offset + limit]
+    async def listing(
+        self, listing: Listing, *, limit: int, offset: int = 0, after: Position | None = None
+    ) -> ListingSlice:
+        query = Query(
+            q=" ".join(listing.words) or None,
+            genre=listing.genres,
+            type=listing.type,
+            year=listing.year,
+            year_min=listing.year_min,
+            year_max=listing.year_max,
+            director=listing.director,
+            actor=listing.actor,
+            rating_min=listing.rating_min,
+            sort=str(listing.sort),
+        )
+        reference = Reference.of(self.staged.values())
+        ordered = reference.listing(query)
+        total, exact = (len(ordered), True) if listing.plain else reference.total(query)
+        if after is not None:
+            offset = [movie.id for movie in ordered].index(str(after[0])) + 1
+        chosen = ordered[offset : offset + limit]
+        return ListingSlice(
+            items=tuple(Listed(movie_document(m), (m.id,)) for m in chosen),
+            total=total,
+            total_exact=exact,
+            more=offset + limit < len(ordered),
+        )
 
     async def get(self, movie_id: str) -> Movie | None:
         return self.staged.get(movie_id)
+
+    async def document(self, movie_id: str) -> bytes | None:
+        movie = self.staged.get(movie_id)
+        return None if movie is None else movie_document(movie)
 
     async def by_match_key(self, key: str, *, year: int | None) -> Sequence[Movie]:
         found = [
@@ -59,10 +96,14 @@ class FakeMovies:
             if movie.id not in self.staged:
                 self.staged[movie.id] = Movie.stored(movie, added_at=added_at)
                 stored.add(movie.id)
+        self.uow.changed = self.uow.changed or bool(stored)
         return stored
 
     async def delete(self, movie_id: str) -> bool:
-        return self.staged.pop(movie_id, None) is not None
+        if self.staged.pop(movie_id, None) is None:
+            return False
+        self.uow.changed = True
+        return True
 
     async def stored_ids(self, ids: Iterable[str]) -> set[str]:
         return {movie_id for movie_id in ids if movie_id in self.staged}
@@ -83,6 +124,7 @@ class FakeMovies:
         values = {field.name: getattr(details, field.name) for field in fields(details)}
         movie = Movie(**values, added_at=stored.added_at, refreshed_at=refreshed_at)
         self.staged[details.id] = movie
+        self.uow.changed = True
         return movie
 
     async def stale(
@@ -106,9 +148,6 @@ class FakeState:
 
     async def version(self) -> str:
         return f"fake.{self.uow.version}"
-
-    async def bump_version(self) -> None:
-        self.uow.version += 1
 
     async def is_seeded(self) -> bool:
         return self.uow.seeded
@@ -163,10 +202,11 @@ class FakeUnitOfWork:
         self.store = store
 
     async def __aenter__(self) -> Self:
-        self.movies = FakeMovies(dict(self.store.movies))
+        self.movies = FakeMovies(dict(self.store.movies), self)
         self.keys = FakeKeys(dict(self.store.keys))
         self.state = FakeState(self)
         self.version = self.store.version
+        self.changed = False
         self.seeded = self.store.seeded
         self.seeded_at = self.store.seeded_at
         return self
@@ -182,7 +222,7 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         self.store.movies = dict(self.movies.staged)
         self.store.keys = dict(self.keys.staged)
-        self.store.version = self.version
+        self.store.version = self.version + int(self.changed)
         self.store.seeded = self.seeded
         self.store.seeded_at = self.seeded_at
         self.store.commits += 1

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from movies_api.cache.responses import CachedResponse, ResponseCache
+from movies_api.cache.responses import ENTRY_OVERHEAD, CachedResponse, ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.http.conditional import CACHE_CONTROL, answer
 
@@ -193,23 +193,39 @@ class DictStore:
 
     def __init__(self) -> None:
         self.data: dict[str, bytes] = {}
+        self.retired: list[str] = []
         self.fail_reads = False
         self.fail_writes = False
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, version: str, key: str) -> bytes | None:
         if self.fail_reads:
             raise ConnectionError("redis down")
-        return self.data.get(key)
+        return self.data.get(f"{version}:{key}")
 
-    async def set(self, key: str, value: bytes) -> None:
+    async def set(self, version: str, key: str, value: bytes) -> None:
         if self.fail_writes:
             raise ConnectionError("redis down")
-        self.data[key] = value
+        self.data[f"{version}:{key}"] = value
+
+    async def retire(self, version: str) -> None:
+        self.retired.append(version)
+        self.data = {k: v for k, v in self.data.items() if not k.startswith(f"{version}:")}
+
+
+MIB = 1024 * 1024
+
+
+def make_cache(
+    source: CountingVersion, entries: int = 8, max_bytes: int = MIB, shared: DictStore | None = None
+) -> ResponseCache:
+    return ResponseCache(
+        CatalogueVersion(source), entries=entries, max_bytes=max_bytes, shared=shared
+    )
 
 
 async def test_a_response_is_built_once_per_catalogue_version() -> None:
     source = CountingVersion()
-    cache = ResponseCache(CatalogueVersion(source), entries=8)
+    cache = make_cache(source, 8)
     build = Builder()
     first = await cache.get_or_build("page:1:10", build)
     assert await cache.get_or_build("page:1:10", build) is first
@@ -219,7 +235,7 @@ async def test_a_response_is_built_once_per_catalogue_version() -> None:
 
 async def test_a_new_version_means_the_old_response_is_never_served_again() -> None:
     source = CountingVersion()
-    cache = ResponseCache(CatalogueVersion(source), entries=8)
+    cache = make_cache(source, 8)
     build = Builder()
     before = await cache.get_or_build("id:tt0133093", build)
     source.value = "e.2"
@@ -229,7 +245,7 @@ async def test_a_new_version_means_the_old_response_is_never_served_again() -> N
 
 
 async def test_different_keys_are_cached_apart() -> None:
-    cache = ResponseCache(CatalogueVersion(CountingVersion()), entries=8)
+    cache = make_cache(CountingVersion(), 8)
     one, other = Builder(), Builder()
     await cache.get_or_build("page:1:10", one)
     await cache.get_or_build("page:2:10", other)
@@ -238,7 +254,7 @@ async def test_different_keys_are_cached_apart() -> None:
 
 
 async def test_the_least_recently_used_entry_is_dropped_when_full() -> None:
-    cache = ResponseCache(CatalogueVersion(CountingVersion()), entries=2)
+    cache = make_cache(CountingVersion(), 2)
     builders = {key: Builder() for key in "abc"}
     for key in "abca":
         await cache.get_or_build(key, builders[key])
@@ -248,7 +264,7 @@ async def test_the_least_recently_used_entry_is_dropped_when_full() -> None:
 
 async def test_with_no_entries_nothing_is_cached_and_the_version_is_not_read() -> None:
     source = CountingVersion()
-    cache = ResponseCache(CatalogueVersion(source), entries=0, shared=DictStore())
+    cache = make_cache(source, 0, shared=DictStore())
     build = Builder()
     await cache.get_or_build("page:1:10", build)
     await cache.get_or_build("page:1:10", build)
@@ -258,8 +274,8 @@ async def test_with_no_entries_nothing_is_cached_and_the_version_is_not_read() -
 
 async def test_a_shared_store_lets_one_instance_serve_what_another_built() -> None:
     source, shared = CountingVersion(), DictStore()
-    one = ResponseCache(CatalogueVersion(source), entries=8, shared=shared)
-    other = ResponseCache(CatalogueVersion(source), entries=8, shared=shared)
+    one = make_cache(source, 8, shared=shared)
+    other = make_cache(source, 8, shared=shared)
     build_one, build_other = Builder(), Builder()
     built = await one.get_or_build("page:1:10", build_one)
     served = await other.get_or_build("page:1:10", build_other)
@@ -268,10 +284,93 @@ async def test_a_shared_store_lets_one_instance_serve_what_another_built() -> No
     assert set(shared.data) == {"e.1:page:1:10"}
 
 
+async def test_concurrent_misses_of_one_response_share_one_build() -> None:
+    cache = make_cache(CountingVersion())
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = 0
+
+    async def slow_build() -> CachedResponse:
+        nonlocal calls
+        calls += 1
+        started.set()
+        await release.wait()
+        return CachedResponse.of(b'{"slow":true}')
+
+    waiting = [asyncio.create_task(cache.get_or_build("page:1:10", slow_build)) for _ in range(20)]
+    await started.wait()
+    release.set()
+    answers = await asyncio.gather(*waiting)
+    assert calls == 1
+    assert all(answer is answers[0] for answer in answers)
+
+
+async def test_a_failed_build_fails_every_waiter_and_the_next_request_builds_again() -> None:
+    cache = make_cache(CountingVersion())
+    release = asyncio.Event()
+
+    async def failing() -> CachedResponse:
+        await release.wait()
+        raise RuntimeError("database gone")
+
+    waiting = [asyncio.create_task(cache.get_or_build("k", failing)) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    build = Builder()
+    await cache.get_or_build("k", build)
+    assert build.calls == 1
+
+
+async def test_the_local_cache_holds_no_more_bytes_than_its_bound() -> None:
+    budget = 64 * 1024
+    cache = make_cache(CountingVersion(), entries=1000, max_bytes=budget)
+    body = b"x" * 10_000
+
+    async def big() -> CachedResponse:
+        return CachedResponse.of(body)
+
+    for number in range(50):
+        await cache.get_or_build(f"page:{number}", big)
+    assert 0 < cache.bytes_held <= budget
+    assert cache.bytes_held // (len(body) + ENTRY_OVERHEAD) == budget // (
+        len(body) + ENTRY_OVERHEAD
+    )
+    newest = await cache.current("page:49")
+    assert newest is not None
+    assert await cache.current("page:0") is None  # the oldest went first
+
+
+async def test_a_response_larger_than_the_whole_budget_is_served_but_not_kept() -> None:
+    cache = make_cache(CountingVersion(), max_bytes=1000)
+    build = Builder()
+
+    async def huge() -> CachedResponse:
+        await build()
+        return CachedResponse.of(b"y" * 5000)
+
+    first = await cache.get_or_build("huge", huge)
+    assert first.body == b"y" * 5000
+    await cache.get_or_build("huge", huge)
+    assert build.calls == 2
+    assert cache.bytes_held == 0
+
+
+async def test_seeing_a_new_version_retires_the_old_one_in_the_shared_store() -> None:
+    source, shared = CountingVersion(), DictStore()
+    cache = make_cache(source, shared=shared)
+    await cache.get_or_build("page:1:10", Builder())
+    source.value = "e.2"
+    await cache.get_or_build("page:1:10", Builder())
+    await cache.aclose()
+    assert shared.retired == ["e.1"]
+    assert set(shared.data) == {"e.2:page:1:10"}
+
+
 async def test_a_shared_entry_of_an_older_version_is_not_served() -> None:
     source, shared = CountingVersion(), DictStore()
-    one = ResponseCache(CatalogueVersion(source), entries=8, shared=shared)
-    other = ResponseCache(CatalogueVersion(source), entries=8, shared=shared)
+    one = make_cache(source, 8, shared=shared)
+    other = make_cache(source, 8, shared=shared)
     await one.get_or_build("page:1:10", Builder())
     source.value = "e.2"
     build_other = Builder()
@@ -285,7 +384,7 @@ async def test_a_shared_store_outage_costs_a_build_never_an_answer(
 ) -> None:
     shared = DictStore()
     setattr(shared, failing, True)
-    cache = ResponseCache(CatalogueVersion(CountingVersion()), entries=8, shared=shared)
+    cache = make_cache(CountingVersion(), 8, shared=shared)
     build = Builder()
     with caplog.at_level(logging.WARNING, "movies_api.cache"):
         response = await cache.get_or_build("page:1:10", build)

@@ -6,12 +6,16 @@ from collections.abc import Sequence
 
 import pytest
 
+from movies_api.domain.listing import Listing
 from movies_api.domain.movie import MovieDetails, MovieRef
 from movies_api.services.catalogue import CatalogueService, Page
 from movies_api.services.errors import AmbiguousTitle, MovieNotFound
 from tests.reference_catalogue import AMELIE, TRICKY_MOVIES, reference_order, stored
+from tests.reference_listing import document_ids
 from tests.unit.app_with_fakes import FakeOmdb
 from tests.unit.fakes import FakeUnitOfWorkFactory, Store
+
+PLAIN = Listing()
 
 
 def catalogue_of(movies: Sequence[MovieDetails]) -> tuple[CatalogueService, Store]:
@@ -24,36 +28,45 @@ def catalogue_of(movies: Sequence[MovieDetails]) -> tuple[CatalogueService, Stor
     ("total", "limit", "pages"), [(0, 10, 0), (1, 10, 1), (10, 10, 1), (11, 10, 2), (100, 7, 15)]
 )
 def test_page_count_rounds_up(total: int, limit: int, pages: int) -> None:
-    assert Page(items=(), page=1, limit=limit, total=total).pages == pages
+    page = Page(
+        PLAIN, items=(), limit=limit, total=total, total_exact=True, page=1, next_cursor=None
+    )
+    assert page.pages == pages
+
+
+def test_a_page_reached_by_cursor_has_no_page_count() -> None:
+    page = Page(PLAIN, items=(), limit=10, total=5, total_exact=True, page=None, next_cursor=None)
+    assert page.pages is None
 
 
 async def test_first_page_is_the_start_of_the_title_order() -> None:
     catalogue, _ = catalogue_of(TRICKY_MOVIES)
-    page = await catalogue.list_page(page=1, limit=10)
-    assert [movie.id for movie in page.items] == reference_order(TRICKY_MOVIES)[:10]
+    page = await catalogue.list_movies(PLAIN, page=1, limit=10)
+    assert document_ids(page.items) == reference_order(TRICKY_MOVIES)[:10]
     assert (page.page, page.limit, page.total) == (1, 10, len(TRICKY_MOVIES))
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 10, 100])
 async def test_walking_every_page_gives_every_movie_once_in_title_order(limit: int) -> None:
     catalogue, _ = catalogue_of(TRICKY_MOVIES)
-    first = await catalogue.list_page(page=1, limit=limit)
+    first = await catalogue.list_movies(PLAIN, page=1, limit=limit)
     walked = list(first.items)
+    assert first.pages is not None
     for number in range(2, first.pages + 1):
-        walked.extend((await catalogue.list_page(page=number, limit=limit)).items)
-    assert [movie.id for movie in walked] == reference_order(TRICKY_MOVIES)
+        walked.extend((await catalogue.list_movies(PLAIN, page=number, limit=limit)).items)
+    assert document_ids(walked) == reference_order(TRICKY_MOVIES)
 
 
 async def test_page_past_the_last_is_empty_and_keeps_the_total() -> None:
     catalogue, _ = catalogue_of(TRICKY_MOVIES)
-    page = await catalogue.list_page(page=99, limit=10)
+    page = await catalogue.list_movies(PLAIN, page=99, limit=10)
     assert page.items == ()
     assert page.total == len(TRICKY_MOVIES)
 
 
 async def test_empty_catalogue_has_no_pages() -> None:
     catalogue, _ = catalogue_of(())
-    page = await catalogue.list_page(page=1, limit=10)
+    page = await catalogue.list_movies(PLAIN, page=1, limit=10)
     assert (page.items, page.total, page.pages) == ((), 0, 0)
 
 
@@ -133,7 +146,7 @@ async def test_ss_and_sharp_s_titles_match_each_other() -> None:
 async def test_version_changes_with_every_committed_write_and_not_with_reads() -> None:
     catalogue, store = catalogue_of(TRICKY_MOVIES)
     before = await catalogue.version()
-    await catalogue.list_page(page=1, limit=10)
+    await catalogue.list_movies(PLAIN, page=1, limit=10)
     await catalogue.find_by_title("Face/Off")
     assert await catalogue.version() == before
     await catalogue.delete("tt0119094")

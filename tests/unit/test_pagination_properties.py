@@ -17,13 +17,17 @@ from movies_api.db.engine import create_engine, session_factory
 from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
+from movies_api.domain.listing import Listing
 from movies_api.domain.movie import MovieDetails
-from movies_api.http.representation import link_header, page_link, page_links
+from movies_api.http.listing_params import page_link
+from movies_api.http.representation import link_header, page_links
 from movies_api.services.catalogue import CatalogueService, Page
 from tests.reference_catalogue import ADDED_AT, TRICKY_MOVIES, reference_order, stored
+from tests.reference_listing import document_ids
 from tests.unit.app_with_fakes import FakeOmdb
 from tests.unit.fakes import FakeUnitOfWorkFactory, Store
 
+PLAIN = Listing()
 TRICKY_TITLES = sorted({movie.title for movie in TRICKY_MOVIES})
 # Any text a title could hold: every script, combining marks, compatibility forms, emoji;
 # not NUL or lone surrogates, which no database stores as text.
@@ -54,23 +58,24 @@ def service_over(movies: Sequence[MovieDetails]) -> CatalogueService:
 
 
 def assert_links_consistent(page: Page) -> None:
-    links = page_links(page)
+    assert page.page is not None
+    links = page_links(page, page_link(PLAIN, page.page, page.limit))
     last = page.pages
-    assert links["self"] == page_link(page.page, page.limit)
-    assert links["first"] == page_link(1, page.limit)
+    assert links["self"] == page_link(PLAIN, page.page, page.limit)
+    assert links["first"] == page_link(PLAIN, 1, page.limit)
     if last == 0:
         assert links["prev"] is None
         assert links["last"] is None
     else:
-        assert links["last"] == page_link(last, page.limit)
+        assert links["last"] == page_link(PLAIN, last, page.limit)
         if page.page == 1:
             assert links["prev"] is None
         elif page.page > last:
             assert links["prev"] == links["last"]
         else:
-            assert links["prev"] == page_link(page.page - 1, page.limit)
+            assert links["prev"] == page_link(PLAIN, page.page - 1, page.limit)
     if page.page < last:
-        assert links["next"] == page_link(page.page + 1, page.limit)
+        assert links["next"] == page_link(PLAIN, page.page + 1, page.limit)
     else:
         assert links["next"] is None
     header = link_header(links)
@@ -80,20 +85,21 @@ def assert_links_consistent(page: Page) -> None:
 
 def assert_page_is_the_reference_slice(page: Page, movies: Sequence[MovieDetails]) -> None:
     order = reference_order(movies)
+    assert page.page is not None
     start = (page.page - 1) * page.limit
     assert len(page.items) <= page.limit
-    assert [movie.id for movie in page.items] == order[start : start + page.limit]
+    assert document_ids(page.items) == order[start : start + page.limit]
     assert page.total == len(movies)
     assert page.pages == -(-len(movies) // page.limit)
 
 
 async def walk(catalogue: CatalogueService, limit: int) -> tuple[list[str], int]:
-    first = await catalogue.list_page(page=1, limit=limit)
-    walked = [movie.id for movie in first.items]
+    first = await catalogue.list_movies(PLAIN, page=1, limit=limit)
+    walked = document_ids(first.items)
+    assert first.pages is not None
     for number in range(2, first.pages + 1):
-        walked.extend(
-            movie.id for movie in (await catalogue.list_page(page=number, limit=limit)).items
-        )
+        following = await catalogue.list_movies(PLAIN, page=number, limit=limit)
+        walked.extend(document_ids(following.items))
     return walked, first.pages
 
 
@@ -101,7 +107,7 @@ async def walk(catalogue: CatalogueService, limit: int) -> tuple[list[str], int]
 def test_any_page_is_the_reference_slice_with_consistent_links(
     movies: list[MovieDetails], number: int, limit: int
 ) -> None:
-    page = asyncio.run(service_over(movies).list_page(page=number, limit=limit))
+    page = asyncio.run(service_over(movies).list_movies(PLAIN, page=number, limit=limit))
     assert_page_is_the_reference_slice(page, movies)
     assert_links_consistent(page)
 
@@ -117,7 +123,10 @@ def test_walking_the_pages_yields_the_catalogue_exactly_once(
 
 @given(st.integers(0, 300), pages, limits)
 def test_links_follow_the_contract_for_any_total(total: int, number: int, limit: int) -> None:
-    assert_links_consistent(Page(items=(), page=number, limit=limit, total=total))
+    page = Page(
+        PLAIN, (), limit=limit, total=total, total_exact=True, page=number, next_cursor=None
+    )
+    assert_links_consistent(page)
 
 
 # --- the same properties against real SQLite, with fewer examples -----------------------
@@ -174,7 +183,7 @@ def test_on_sqlite_any_page_is_the_reference_slice(
 ) -> None:
     sqlite_catalogue.refill(movies)
     page = sqlite_catalogue.runner.run(
-        sqlite_catalogue.catalogue.list_page(page=number, limit=limit)
+        sqlite_catalogue.catalogue.list_movies(PLAIN, page=number, limit=limit)
     )
     assert_page_is_the_reference_slice(page, movies)
     assert_links_consistent(page)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from movies_api.db.title_anchors import StretchCache
@@ -28,7 +31,23 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long the service waits on its database before answering 503 instead.
+
+    A statement running past ``statement_seconds`` is cancelled (PostgreSQL's
+    ``statement_timeout``; SQLite's progress handler), and a request finding every
+    connection busy for ``pool_wait_seconds`` is refused: a few slow reads can then never
+    hold the pool hostage and queue everyone else for seconds.
+    """
+
+    statement_seconds: float = 5.0
+    pool_wait_seconds: float = 2.0
+
+
+def create_engine(
+    url: URL, *, pool_size: int = 10, max_overflow: int = 10, limits: Limits = Limits()
+) -> AsyncEngine:
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if url.get_backend_name() == "sqlite":
@@ -42,6 +61,9 @@ def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int = 10) -> A
         options["pool_size"] = pool_size
         options["max_overflow"] = max_overflow
         options["pool_pre_ping"] = True
+        options["pool_timeout"] = limits.pool_wait_seconds
+        timeout_ms = str(int(limits.statement_seconds * 1000))
+        options["connect_args"] = {"server_settings": {"statement_timeout": timeout_ms}}
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -129,8 +151,9 @@ class Sessions:
     """Opens the connections units of work run on: repository code is written once, as sync
     SQLAlchemy Core, and runs on worker threads for SQLite or in asyncpg's greenlet otherwise."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, limits: Limits = Limits()) -> None:
         self.engine = engine
+        self._limits = limits
         # What this process last read of the title order's stretches; shared by sessions.
         self.stretches = StretchCache()
         self._sync_engine = None
@@ -146,6 +169,7 @@ class Sessions:
                 max_overflow=SQLITE_WORKERS,
             )
             event.listen(self._sync_engine, "connect", _sqlite_pragmas)
+            _cancel_slow_statements(self._sync_engine, limits.statement_seconds)
             self._executor = ThreadPoolExecutor(SQLITE_WORKERS, thread_name_prefix="sqlite")
             # A session keeps its connection between calls: more open sessions than
             # connections would park worker threads waiting on the pool, and could starve
@@ -156,7 +180,11 @@ class Sessions:
     async def open(self) -> DbSession:
         """A new session; on SQLite it may wait for one of the worker slots."""
         if self._sync_engine is not None and self._executor is not None:
-            await self._slots.acquire()
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self._limits.pool_wait_seconds)
+            except TimeoutError:
+                msg = f"no SQLite connection free within {self._limits.pool_wait_seconds:g} s"
+                raise PoolTimeout(msg) from None
             return _ThreadSession(self._sync_engine, self._executor, self._slots)
         async_connection = await self.engine.connect().start()
         return _AsyncSession(async_connection)
@@ -169,6 +197,33 @@ class Sessions:
             self._sync_engine.dispose()
 
 
-def session_factory(engine: AsyncEngine) -> Sessions:
+def session_factory(engine: AsyncEngine, limits: Limits = Limits()) -> Sessions:
     """The sessions for ``engine``'s database."""
-    return Sessions(engine)
+    return Sessions(engine, limits)
+
+
+_STARTED = "movies_api.started"  # connection info: when its running statement started
+_CHECK_EVERY = 10_000  # SQLite virtual-machine steps between looks at the clock
+
+
+def _cancel_slow_statements(engine: Engine, seconds: float) -> None:
+    """Interrupt any SQLite statement running past ``seconds`` (``OperationalError:
+    interrupted``, which the unit of work answers as the database being unavailable)."""
+
+    @event.listens_for(engine, "connect")
+    def _watch(dbapi_connection: Any, record: Any) -> None:
+        info = record.info
+
+        def too_long() -> int:
+            started = info.get(_STARTED)
+            return int(started is not None and time.monotonic() - started > seconds)
+
+        dbapi_connection.set_progress_handler(too_long, _CHECK_EVERY)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(connection: Connection, *_args: Any) -> None:
+        connection.info[_STARTED] = time.monotonic()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(connection: Connection, *_args: Any) -> None:
+        connection.info.pop(_STARTED, None)

@@ -1,10 +1,11 @@
 """Movies in SQL: Core statements over the mapped tables (no identity map on any path).
 
-Every write of movies runs here, in three steps inside the unit of work's transaction:
-take the catalogue's write lock, change the movies and everything kept beside them
-(genres, people, the search index, the title-order stretches), then record the change
-on the state row (a new version for the caches, the new number of movies). So the
-catalogue's total and the caches' version can never disagree with the movies.
+Every write of movies runs here, inside the unit of work's transaction: it takes the
+catalogue's write lock, then changes the movies and everything kept beside them (genres,
+people, the search index, the title-order stretches), and tells the unit of work how
+many movies came or went. The unit of work records that on the state row when it
+commits — one new version for the caches and the new number of movies, however many
+writes the transaction made — so neither can ever disagree with the movies.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from movies_api.db.movie_rows import (
     people_rows,
     stored_values,
 )
-from movies_api.db.state_repository import lock_catalogue, read_state, record_change
+from movies_api.db.state_repository import lock_catalogue, read_state
 from movies_api.db.title_anchors import StretchCache
 from movies_api.domain.listing import COUNT_CAP, Listing, ListingSlice, Position
 from movies_api.domain.movie import Movie, MovieDetails, Rating
@@ -108,7 +109,6 @@ def _add(connection: Connection, movies: list[Movie]) -> set[str]:
         keys = [_key_of(row) for _, row in new]
         _store_beside(connection, [movie for movie, _ in new], keys)
         title_anchors.moved(connection, added=keys)
-        record_change(connection, len(stored))
     return stored
 
 
@@ -120,7 +120,6 @@ def _delete(connection: Connection, movie_id: str) -> bool:
     # Genres, people and SQLite's search rows go with it (ON DELETE CASCADE).
     connection.execute(delete(_TABLE).where(_TABLE.c.id == movie_id))
     title_anchors.moved(connection, removed=[(found[0], found[1], found[2])])
-    record_change(connection, -1)
     return True
 
 
@@ -141,7 +140,6 @@ def _replace(connection: Connection, details: MovieDetails, refreshed_at: dateti
     _store_beside(connection, [movie], [new])
     if old != new:
         title_anchors.moved(connection, added=[new], removed=[old])
-    record_change(connection, 0)
     return movie
 
 
@@ -228,11 +226,18 @@ def _count_stale(connection: Connection, before: datetime) -> int:
 
 
 class SqlMovieRepository:
-    """``MovieRepository`` over one session; the unit of work owns its transaction."""
+    """``MovieRepository`` over one session; the unit of work owns its transaction and
+    records ``changed``/``delta`` on the state row when it commits."""
 
     def __init__(self, session: DbSession, stretches: StretchCache) -> None:
         self._session = session
         self._stretches = stretches
+        self.changed = False  # whether a write of this transaction changed any movie
+        self.delta = 0  # how many movies more (or fewer) this transaction leaves
+
+    def _note(self, delta: int, changed: bool) -> None:
+        self.delta += delta
+        self.changed = self.changed or changed
 
     async def count(self) -> int:
         return await self._session.run(_count)
@@ -257,7 +262,9 @@ class SqlMovieRepository:
 
     async def add(self, movies: Iterable[MovieDetails], *, added_at: datetime) -> set[str]:
         stored = [Movie.stored(details, added_at=added_at) for details in movies]
-        return await self._session.run(_add, stored) if stored else set()
+        added: set[str] = await self._session.run(_add, stored) if stored else set()
+        self._note(len(added), bool(added))
+        return added
 
     async def stored_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(ids))
@@ -269,7 +276,9 @@ class SqlMovieRepository:
         return await self._session.run(_stored_titles, wanted) if wanted else {}
 
     async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:
-        return await self._session.run(_replace, details, refreshed_at)
+        movie: Movie | None = await self._session.run(_replace, details, refreshed_at)
+        self._note(0, movie is not None)
+        return movie
 
     async def stale(
         self, *, before: datetime, after: tuple[datetime, str] | None = None, limit: int
@@ -280,4 +289,6 @@ class SqlMovieRepository:
         return await self._session.run(_count_stale, before)
 
     async def delete(self, movie_id: str) -> bool:
-        return await self._session.run(_delete, movie_id)
+        deleted: bool = await self._session.run(_delete, movie_id)
+        self._note(-int(deleted), deleted)
+        return deleted

@@ -48,6 +48,10 @@ async def ensure_schema(engine: AsyncEngine) -> bool:
 
 def _upgrade_to_head(connection: Connection) -> None:
     from alembic import command
+
+    if connection.dialect.name == "postgresql":
+        # Backfilling a large catalogue may take longer than any request may.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     from alembic.config import Config
 
     config = Config()

@@ -5,16 +5,18 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from movies_api.db.engine import Sessions
 from movies_api.db.key_repository import SqlApiKeyRepository
 from movies_api.db.movie_repository import SqlMovieRepository
-from movies_api.db.state_repository import SqlCatalogueStateRepository
+from movies_api.db.state_repository import SqlCatalogueStateRepository, record_change
 from movies_api.services.errors import StorageUnavailable
 
 # The services speak of storage, not of drivers; the cause stays chained for the logs.
-_DRIVER_ERRORS = (DBAPIError, OSError)
+_DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
 
 
 def _unavailable() -> StorageUnavailable:
@@ -52,4 +54,13 @@ class SqlUnitOfWork:
             raise _unavailable() from exc
 
     async def commit(self) -> None:
-        await self._session.commit()
+        """Commit, recording first what the transaction did to the movies (one version)."""
+        if self.movies.changed:
+            await self._session.run(_commit_change, self.movies.delta)
+        else:
+            await self._session.commit()
+
+
+def _commit_change(connection: Connection, delta: int) -> None:
+    record_change(connection, delta)
+    connection.commit()

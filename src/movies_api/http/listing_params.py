@@ -163,7 +163,7 @@ def _name(value: str) -> str:
 
 def _whole(value: str, low: int, high: int) -> int:
     if not _DIGITS.fullmatch(value) or not low <= int(value) <= high:
-        raise ValueError(f"must be a whole number from {low} to {high}")
+        raise ValueError(f"must be an integer from {low} to {high}")
     return int(value)
 
 
@@ -177,7 +177,7 @@ def _limit(value: str) -> int:
 
 def _year(value: str) -> int:
     if not _YEAR.fullmatch(value) or not YEARS[0] <= int(value) <= YEARS[1]:
-        raise ValueError(f"must be a year from {YEARS[0]} to {YEARS[1]}")
+        raise ValueError(f"must be a year: an integer from {YEARS[0]} to {YEARS[1]}")
     return int(value)
 
 
