@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 import pytest
 
 from movies_api.db.engine import create_engine, session_factory
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
+from movies_api.domain.listing import Listing
 from movies_api.services.catalogue import CatalogueService
 from tests.reference_catalogue import TRICKY_MOVIES, populate, reference_order
 from tests.unit.app_with_fakes import FakeOmdb
@@ -34,11 +36,12 @@ async def tricky_catalogue(url: str) -> AsyncIterator[CatalogueService]:
 
 async def all_pages(catalogue: CatalogueService, limit: int) -> Pages:
     """Every page of ``limit`` movies, and the empty one past the end."""
-    first = await catalogue.list_page(page=1, limit=limit)
+    first = await catalogue.list_movies(Listing(), page=1, limit=limit)
     pages: Pages = []
-    for number in range(1, first.pages + 2):
-        page = await catalogue.list_page(page=number, limit=limit)
-        pages.append([(m.id, m.title, m.year) for m in page.items])
+    for number in range(1, (first.pages or 0) + 2):
+        page = await catalogue.list_movies(Listing(), page=number, limit=limit)
+        movies = [orjson.loads(document) for document in page.items]
+        pages.append([(m["id"], m["title"], m["year"]) for m in movies])
     return pages
 
 

@@ -22,10 +22,12 @@ from movies_api.db.locks import exclusive
 from movies_api.db.schema import SCHEMA_HEAD, current_revision, ensure_schema, migrate
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
+from movies_api.domain.listing import Listing
 from movies_api.domain.movie import Movie, MovieDetails
 from movies_api.services.errors import StorageUnavailable
 from tests.conftest import free_port
-from tests.reference_catalogue import ADDED_AT, AMELIE, TRICKY_MOVIES, reference_order
+from tests.reference_catalogue import ADDED_AT, AMELIE, TRICKY_MOVIES, populate, reference_order
+from tests.reference_listing import document_ids
 
 
 @dataclass
@@ -128,11 +130,12 @@ async def test_pages_follow_the_title_order_for_every_limit(filled: Database) ->
         for limit in (1, 3, 7, 10, 100):
             walked: list[str] = []
             for offset in range(0, len(order), limit):
-                total, movies = await uow.movies.page(offset=offset, limit=limit)
-                assert total == len(order)
-                walked.extend(m.id for m in movies)
+                found = await uow.movies.listing(Listing(), offset=offset, limit=limit)
+                assert (found.total, found.total_exact) == (len(order), True)
+                walked.extend(document_ids(item.document for item in found.items))
             assert walked == order, f"limit {limit}"
-        assert await uow.movies.page(offset=len(order), limit=10) == (len(order), [])
+        past = await uow.movies.listing(Listing(), offset=len(order), limit=10)
+        assert (past.items, past.total, past.more) == ((), len(order), False)
 
 
 async def test_a_movie_comes_back_with_every_detail_and_a_utc_time(filled: Database) -> None:
@@ -275,7 +278,7 @@ async def test_a_database_error_is_storage_unavailable_with_its_cause_chained(
     database: Database,
 ) -> None:
     async with database.engine.begin() as connection:
-        await connection.execute(text("DROP TABLE movies"))
+        await connection.execute(text("DROP TABLE catalogue_state"))
     with pytest.raises(StorageUnavailable) as raised:
         async with database.uow() as uow:
             await uow.movies.count()
@@ -330,18 +333,35 @@ async def test_in_memory_sqlite_cannot_be_locked() -> None:
 
 async def test_sqlite_pages_walk_the_title_index_without_sorting(sqlite_url: str) -> None:
     """Title order must come from ix_movies_title_order, not a sort of the whole table."""
-    from sqlalchemy.dialects import sqlite
+    from sqlalchemy import event
 
-    from movies_api.db.movie_repository import _PAGE
-
+    await populate(sqlite_url, TRICKY_MOVIES)
     engine = create_engine(async_url(sqlite_url))
+    sessions = session_factory(engine)
+    statements: list[tuple[str, tuple[object, ...]]] = []
+
+    def note(
+        _c: object, _cur: object, statement: str, parameters: tuple[object, ...], *_: object
+    ) -> None:
+        if statement.lstrip().startswith("SELECT movies.document"):
+            statements.append((statement, parameters))
+
+    event.listen(sessions._sync_engine, "before_cursor_execute", note)
     try:
-        await ensure_schema(engine)
-        sql = str(_PAGE.compile(dialect=sqlite.dialect()))
+        async with SqlUnitOfWork(sessions) as uow:
+            await uow.movies.listing(Listing(), offset=3, limit=10)
+            await uow.movies.listing(Listing(), limit=10, after=("dune", 1984, "tt0087182"))
+        plans = []
         async with engine.connect() as connection:
-            plan = (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (10, 0))).all()
+            for statement, parameters in statements:
+                plan = await connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters
+                )
+                plans.append(" | ".join(str(row[-1]) for row in plan.all()))
     finally:
+        sessions.close()
         await engine.dispose()
-    details = " | ".join(str(row[-1]) for row in plan)
-    assert "ix_movies_title_order" in details
-    assert "TEMP B-TREE" not in details
+    assert len(plans) == 2
+    for details in plans:
+        assert "ix_movies_title_order" in details
+        assert "TEMP B-TREE" not in details

@@ -7,6 +7,7 @@ speed is the benchmark's business (benchmarks/seed.py).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -19,6 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
+from movies_api.db.engine import create_engine, session_factory
+from movies_api.db.unit_of_work import SqlUnitOfWork
+from movies_api.db.urls import async_url
+from movies_api.domain.listing import Listing
 from tests.processes import Process, start_server, start_simulator
 
 SEED_COUNT = 100
@@ -218,6 +223,25 @@ def test_restart_sends_omdb_nothing(sqlite_url: str, omdb: Omdb, launch: Launch)
     assert catalogue(second)["total"] == SEED_COUNT
 
 
+def empty_through_the_data_layer(url: str) -> None:
+    """Delete every movie as the service deletes one (so the kept total follows)."""
+
+    async def run() -> None:
+        engine = create_engine(async_url(url))
+        sessions = session_factory(engine)
+        try:
+            async with SqlUnitOfWork(sessions) as uow:
+                page = await uow.movies.listing(Listing(), limit=1000)
+                for item in page.items:
+                    await uow.movies.delete(str(item.position[-1]))
+                await uow.commit()
+        finally:
+            sessions.close()
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def test_emptied_catalogue_is_not_seeded_again_on_restart(
     sqlite_url: str, omdb: Omdb, launch: Launch
 ) -> None:
@@ -225,8 +249,7 @@ def test_emptied_catalogue_is_not_seeded_again_on_restart(
     first = launch(env)
     wait_for_seed(first, is_done)
     assert first.terminate() == 0
-    with sqlite3.connect(sqlite_path(sqlite_url)) as db:
-        db.execute("DELETE FROM movies")
+    empty_through_the_data_layer(sqlite_url)
     assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, True)
     requests_after_seed = omdb.requests()
 

@@ -59,6 +59,7 @@ def service_over(movies: Sequence[MovieDetails]) -> CatalogueService:
 
 def assert_links_consistent(page: Page) -> None:
     assert page.page is not None
+    assert page.pages is not None
     links = page_links(page, page_link(PLAIN, page.page, page.limit))
     last = page.pages
     assert links["self"] == page_link(PLAIN, page.page, page.limit)

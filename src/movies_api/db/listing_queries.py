@@ -146,7 +146,14 @@ class ListingQuery:
 
     def count(self, *, cap: int, tier: int | None = None) -> int:
         """How many movies the listing holds (in ``tier`` when given), counting at most ``cap``."""
-        statement = self._select(select(literal(1)), tier).limit(cap)
+        if self._sqlite and self._listing.words and not self._filters:
+            # Words alone: FTS5 counts its own matches, no row of either table read.
+            fts = search_index.MOVIE_FTS
+            statement = select(literal(1)).select_from(fts)
+            statement = statement.where(search_index.fts_match(self._listing.words, tier))
+        else:
+            statement = self._select(select(literal(1)), tier).order_by(None)
+        statement = statement.limit(cap)
         return self._connection.execute(
             select(func.count()).select_from(statement.subquery())
         ).scalar_one()

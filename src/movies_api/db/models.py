@@ -116,8 +116,12 @@ class MovieGenreRow(Base):
 
     genre_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
     movie_id: Mapped[str] = mapped_column(
-        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
     )
+
+    # Both directions: a genre's movies (the key), and a movie's genres (deletes cascade
+    # by it; an order walked with a genre filter probes it).
+    __table_args__ = (Index("ix_movie_genres_movie_id", movie_id, genre_key),)
 
 
 class MoviePersonRow(Base):
@@ -128,8 +132,10 @@ class MoviePersonRow(Base):
     role: Mapped[str] = mapped_column(String(1), primary_key=True)
     name_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
     movie_id: Mapped[str] = mapped_column(
-        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
     )
+
+    __table_args__ = (Index("ix_movie_people_movie_id", movie_id, role, name_key),)
 
 
 class TitleAnchorRow(Base):

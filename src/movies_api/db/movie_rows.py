@@ -13,7 +13,7 @@ digits, ratings are 0-10).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -28,11 +28,12 @@ RATING_DESC_MISSING: Final = 1.0  # after every negated rating
 LISTS: Final = ("genres", "directors", "writers", "actors", "languages", "countries")
 ROLES: Final = {"directors": "d", "writers": "w", "actors": "a"}
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_DETAIL_FIELDS: Final = tuple(field.name for field in fields(MovieDetails))
 
 
 def detail_values(details: MovieDetails) -> dict[str, Any]:
     """The ``movies`` columns a movie's details fill, with the keys derived from them."""
-    values = asdict(details)
+    values = {name: getattr(details, name) for name in _DETAIL_FIELDS}
     for name in LISTS:
         values[name] = list(values[name])
     values["ratings"] = [{"source": r.source, "value": r.value} for r in details.ratings]

@@ -16,6 +16,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def sort_key(title: str) -> str:
     """NFKD, combining marks dropped, casefolded: ``Amélie``, ``amelie`` and ``AMELIE`` tie."""
+    if title.isascii():  # nothing to decompose or drop: most titles, at a tenth of the cost
+        return title.casefold()
     decomposed = unicodedata.normalize("NFKD", title)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold()

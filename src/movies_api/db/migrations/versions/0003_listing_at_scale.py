@@ -80,7 +80,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("genre_key", "movie_id", name="pk_movie_genres"),
     )
-    op.create_index("ix_movie_genres_movie_id", "movie_genres", ["movie_id"])
+    op.create_index("ix_movie_genres_movie_id", "movie_genres", ["movie_id", "genre_key"])
     op.create_table(
         "movie_people",
         sa.Column("role", sa.String(1), nullable=False),
@@ -91,7 +91,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("role", "name_key", "movie_id", name="pk_movie_people"),
     )
-    op.create_index("ix_movie_people_movie_id", "movie_people", ["movie_id"])
+    op.create_index("ix_movie_people_movie_id", "movie_people", ["movie_id", "role", "name_key"])
     op.create_table(
         "title_anchors",
         sa.Column("title_key", title_key, nullable=False),
