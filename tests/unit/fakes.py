@@ -32,6 +32,7 @@ class Store:
         self.seeded = False
         self.seeded_at: datetime | None = None
         self.commits = 0
+        self.listings = 0  # listings read: what a cache hit saves
 
 
 class FakeMovies:
@@ -62,6 +63,7 @@ class FakeMovies:
             rating_min=listing.rating_min,
             sort=str(listing.sort),
         )
+        self.uow.store.listings += 1
         reference = Reference.of(self.staged.values())
         ordered = reference.listing(query)
         total, exact = (len(ordered), True) if listing.plain else reference.total(query)
