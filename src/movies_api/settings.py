@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_max_overflow: int = Field(default=10, ge=0, le=100)
     access_log: bool = True
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <this token>'; "
+        "unset, the metrics are public (for a local scraper).",
+    )
     migrate_on_start: bool = True
     trust_forwarded_for: bool | None = Field(
         default=None, description="Take the client address from X-Forwarded-For (on Cloud Run)."
@@ -93,7 +98,7 @@ class Settings(BaseSettings):
             return tuple(word.strip() for word in value.split(",") if word.strip())
         return value
 
-    @field_validator("redis_url", "omdb_api_key", mode="before")
+    @field_validator("redis_url", "omdb_api_key", "metrics_token", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
