@@ -24,8 +24,7 @@ DIGEST = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 def resources(kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in sorted(TERRAFORM.glob("*.tf")):
         for block in hcl2.load(path.open()).get("resource", []):
-            for name, body in block.get(kind, {}).items():
-                yield name, body
+            yield from block.get(kind, {}).items()
 
 
 def local(name: str) -> Any:
@@ -50,7 +49,9 @@ def rules() -> Iterator[tuple[str, bool]]:
     yield (
         "row 3: every secret version is created before the one it replaces is destroyed",
         bool(versions)
-        and all(one(lifecycle(body).get("create_before_destroy")) is True for body in versions.values()),
+        and all(
+            one(lifecycle(body).get("create_before_destroy")) is True for body in versions.values()
+        ),
     )
 
     app_env = local("app_env")
@@ -78,7 +79,7 @@ def rules() -> Iterator[tuple[str, bool]]:
         ),
     )
 
-    (_, service), = resources("google_cloud_run_v2_service")
+    ((_, service),) = resources("google_cloud_run_v2_service")
     resources_block = one(one(one(service["template"])["containers"])["resources"])
     yield (
         "row 8: CPU stays allocated while the service seeds on start",
@@ -92,7 +93,7 @@ def rules() -> Iterator[tuple[str, bool]]:
         and "roles/monitoring.metricWriter" not in project_roles,
     )
 
-    (_, registry), = resources("google_artifact_registry_repository")
+    ((_, registry),) = resources("google_artifact_registry_repository")
     policies = {one(p["action"]): p for p in registry.get("cleanup_policies", [])}
     delete_when = one(policies.get("DELETE", {}).get("condition", [{}]))
     yield (

@@ -14,7 +14,11 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from movies_api.db.engine import create_engine
+from movies_api.db.schema import current_revision
+from movies_api.db.urls import async_url
 from tests.conftest import _admin
 from tests.integration.live_service import create_key, list_keys, run_cli
 from tests.processes import start_server
@@ -103,6 +107,24 @@ def test_both_service_roles_serve_side_by_side_as_during_a_password_rotation(
         assert issued.run.returncode == 0
     names = [key["name"] for key in list_keys(postgres_url, cwd=tmp_path)]
     assert names == list(service_roles)
+
+
+def test_a_role_without_grants_is_refused_by_the_database_not_taken_for_an_empty_one(
+    postgres_url: str, service_roles: tuple[str, str], tmp_path: Path
+) -> None:
+    """A service user the migrate job has not granted yet must not look like a database
+    that was never migrated (which would send it off to migrate)."""
+    assert run_cli(postgres_url, "migrate", cwd=tmp_path).returncode == 0  # no --grant-to
+
+    async def read_revision() -> str | None:
+        engine = create_engine(async_url(_as(postgres_url, service_roles[0])))
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    with pytest.raises(DBAPIError, match="permission denied"):
+        asyncio.run(read_revision())
 
 
 def test_granting_to_a_role_that_does_not_exist_is_one_clear_line(

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Final
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -105,12 +105,16 @@ def is_known(revision: str | None) -> bool:
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at; None when it was never migrated.
 
-    A database that cannot be reached raises: that is not the same as an empty one.
+    One query when the table is there. A database that cannot be reached, or a role that
+    may not read the table, raises: neither is the same as a database never migrated.
     """
     async with engine.connect() as connection:
         try:
             result = await connection.execute(text("SELECT version_num FROM alembic_version"))
-        except DBAPIError:  # connected, but no alembic_version table yet
+        except DBAPIError:
+            await connection.rollback()
+            if await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
+                raise
             return None
         return result.scalar_one_or_none()
 
