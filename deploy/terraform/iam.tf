@@ -130,10 +130,10 @@ resource "google_cloud_run_v2_service_iam_member" "deployer" {
 }
 
 resource "google_cloud_run_v2_job_iam_member" "deployer" {
-  for_each = var.create_deployer ? google_cloud_run_v2_job.task : {}
+  for_each = { for task, job in google_cloud_run_v2_job.task : task => job.name if var.create_deployer }
 
-  name     = each.value.name
-  location = each.value.location
+  name     = each.value
+  location = var.region
   role     = "roles/run.developer"
   member   = "serviceAccount:${google_service_account.deployer[0].email}"
 }
