@@ -3,7 +3,12 @@
 # The base image is a build argument so the same file builds against
 # python:3.11-slim (Cloud Build) and a local Debian stand-in
 # (deploy/verify-image.sh, which has no registry to pull from).
-ARG PYTHON_BASE=python:3.11-slim
+#
+# Pinned by digest: a tag moves under you, so two builds of one commit could differ
+# and a rollback would not rebuild what was tested. To take a newer base (security
+# fixes), look the digest up and change it here and in cloudbuild.yaml's _PYTHON_BASE
+# (deploy/check.sh fails when the two differ); docs/deploy.md, "Bumping the base image".
+ARG PYTHON_BASE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
 # --- build: wheels of the project and its pinned dependencies, installed into a venv
 FROM ${PYTHON_BASE} AS build
@@ -54,6 +59,8 @@ EXPOSE 8080
 # Cloud Run ignores HEALTHCHECK (it uses the startup/liveness probes set in
 # deploy/terraform), and the slim base has no curl, so none is declared here.
 
-# Exec form: the server is PID 1 and receives SIGTERM directly.
+# Exec form: the server is PID 1 and receives SIGTERM directly. Every interface: a
+# container's loopback is its own, so `docker run -p 8080:8080` reaches only a server
+# bound to 0.0.0.0 (the CLI's default outside Cloud Run is 127.0.0.1). PORT is 8080.
 ENTRYPOINT ["/opt/venv/bin/movies-api"]
-CMD ["serve"]
+CMD ["serve", "--host", "0.0.0.0"]

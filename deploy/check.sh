@@ -6,6 +6,12 @@
 #
 #   hadolint    Dockerfile
 #   terraform   fmt -check -recursive deploy/terraform
+#   budget      the connection budget (deploy/terraform/budget.tf and
+#               modules/connection_budget) planned for real with Terraform, from
+#               variables.tf's defaults (must pass) and oversized settings (must be
+#               refused): it needs no provider, so it runs offline
+#   policy      deploy/policy.py: rules the deploy files keep (secret versions created
+#               before destroyed, no migrate on start, pinned base image, ...)
 #   checkov     deploy/terraform, with networking off (it has no checks for
 #               google_cloud_run_v2_* resources: those are reviewed by hand)
 #   yaml        cloudbuild.yaml parses and has the expected shape
@@ -46,6 +52,45 @@ run hadolint "$venv/bin/hadolint" Dockerfile
 
 run "terraform fmt" "$venv/bin/terraform" fmt -check -recursive -diff deploy/terraform
 
+# The budget file and the variables alone make a configuration with no provider: plan
+# it. Every example names its arithmetic (2 revisions x instances x (pool + overflow)
+# + jobs x job pool + reserved, against max_connections).
+check_budget() {
+  local work="$repo/.cache/connection-budget" out="$repo/.cache/connection-budget.out"
+  rm -rf "$work" && mkdir -p "$work"
+  cp deploy/terraform/variables.tf deploy/terraform/budget.tf "$work/"
+  cp -R deploy/terraform/modules "$work/"
+  "$venv/bin/terraform" -chdir="$work" init -backend=false -input=false -no-color >"$out" 2>&1 \
+    || { cat "$out"; return 1; }
+  local example verdict ok=0
+  while IFS='|' read -r verdict example; do
+    # shellcheck disable=SC2086 # the example is a list of -var options
+    if "$venv/bin/terraform" -chdir="$work" plan -input=false -lock=false -no-color \
+      -var project_id=check $example >"$out" 2>&1; then
+      got=fits
+    elif grep -q "does not fit the Cloud SQL tier" "$out"; then
+      got=refused
+    else
+      cat "$out"
+      got=error
+    fi
+    printf '  %-8s (expected %-7s) %s\n' "$got" "$verdict" "${example:-the defaults in variables.tf}"
+    [ "$got" = "$verdict" ] || ok=1
+  done <<'EOF'
+fits|
+fits|-var db_tier=db-custom-2-7680 -var max_instances=10
+fits|-var db_tier=db-perf-optimized-N-2 -var db_max_connections=200 -var max_instances=8
+refused|-var max_instances=3
+refused|-var db_pool_size=10 -var db_max_overflow=10
+refused|-var db_tier=db-f1-micro
+refused|-var db_tier=db-perf-optimized-N-2
+EOF
+  return $ok
+}
+run "connection budget" check_budget
+
+run policy "$venv/bin/python" deploy/policy.py
+
 # Network off: checkov would otherwise try to download policies and report
 # usage. Findings are fixed or skipped inline with a reason
 # (#checkov:skip=ID:reason), so any finding here is new.
@@ -84,4 +129,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "deploy/check.sh: FAILED: ${failed[*]}"
   exit 1
 fi
-echo "deploy/check.sh: all checks passed (hadolint, terraform fmt, checkov, cloudbuild.yaml, bash -n)"
+echo "deploy/check.sh: all checks passed (hadolint, terraform fmt, connection budget, policy, checkov, cloudbuild.yaml, bash -n)"

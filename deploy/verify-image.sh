@@ -14,9 +14,10 @@
 #   2. buildah bud of ./Dockerfile with --build-arg PYTHON_BASE=that stand-in
 #      (chroot isolation, host network: pip reaches PyPI);
 #   3. buildah run of the image: no compiler, sources or dev dependencies in
-#      it; `movies-api migrate` works; `movies-api serve --port 18080` answers
-#      GET /healthz with 200 within 60 s (and /readyz), as uid 10001; SIGTERM
-#      stops it within 10 s with exit status 0.
+#      it; `movies-api migrate` works; the image's own ENTRYPOINT + CMD, with
+#      PORT=18080, listens on 0.0.0.0 (every interface, so `docker run -p`
+#      reaches it), answers GET /healthz with 200 within 60 s (and /readyz),
+#      runs as uid 10001; SIGTERM stops it within 10 s with exit status 0.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -134,14 +135,15 @@ import json, sys
 c = json.load(sys.stdin)["OCIv1"]["config"]
 print(c.get("User", ""))
 print(json.dumps(c.get("Entrypoint")), json.dumps(c.get("Cmd")))
-print(" ".join(sorted(c.get("ExposedPorts", {}))))')
-{ read -r user; read -r entrypoint; read -r exposed; } <<<"$config"
+print(" ".join(sorted(c.get("ExposedPorts", {}))))
+print("\t".join((c.get("Entrypoint") or []) + (c.get("Cmd") or [])))')
+{ read -r user; read -r entrypoint; read -r exposed; IFS=$'\t' read -r -a command; } <<<"$config"
 case "${user%%:*}" in
   "" | 0 | root) fail "image runs as root (config User='$user')" ;;
   10001) say "config User=$user (non-root)" ;;
   *) fail "image user is '$user', expected uid 10001" ;;
 esac
-[ "$entrypoint" = '["/opt/venv/bin/movies-api"] ["serve"]' ] \
+[ "$entrypoint" = '["/opt/venv/bin/movies-api"] ["serve", "--host", "0.0.0.0"]' ] \
   || fail "unexpected ENTRYPOINT/CMD: $entrypoint"
 [ "$exposed" = 8080/tcp ] || fail "unexpected EXPOSE: '$exposed'"
 say "exec-form ENTRYPOINT $entrypoint, EXPOSE $exposed"
@@ -192,9 +194,10 @@ say "'movies-api migrate' ran in the image (SQLite)"
 if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
   fail "something already listens on 127.0.0.1:$port"
 fi
-say "starting 'movies-api serve --port $port' in the image"
-"${B[@]}" run --isolation chroot --network host "${db_env[@]}" \
-  "$ctr" -- /opt/venv/bin/movies-api serve --port "$port" >"$cache/serve.log" 2>&1 &
+# The image's own command, as `docker run` starts it; only PORT differs from the default.
+say "starting the image's command (${command[*]}) with PORT=$port"
+"${B[@]}" run --isolation chroot --network host "${db_env[@]}" --env PORT="$port" \
+  "$ctr" -- "${command[@]}" >"$cache/serve.log" 2>&1 &
 server_pid=$!
 
 deadline=$(($(date +%s) + 60))
@@ -209,6 +212,28 @@ until [ "$code" = 200 ]; do
   code=$(curl -s -o "$cache/healthz.json" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz" || true)
 done
 say "GET /healthz -> 200 $(cat "$cache/healthz.json")"
+
+# Which address the listening socket is bound to (the host's network namespace is
+# shared, so the kernel's table shows it): 0.0.0.0, or `docker run -p` could not reach it.
+listening=$(python3 - "$port" <<'EOF'
+import sys
+
+port = int(sys.argv[1])
+for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+    with open(table) as rows:
+        next(rows)
+        for row in rows:
+            fields = row.split()
+            address, _, hex_port = fields[1].partition(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                print("every interface" if address == "0" * width else f"only {address}")
+EOF
+)
+case "$listening" in
+  "every interface"*) say "the server listens on 0.0.0.0:$port (every interface)" ;;
+  "") fail "no socket listens on port $port" ;;
+  *) fail "the server listens on one address only ($listening), not 0.0.0.0: docker run -p cannot reach it" ;;
+esac
 code=$(curl -s -o "$cache/readyz.json" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port/readyz" || true)
 [ "$code" = 200 ] || fail "GET /readyz -> $code $(cat "$cache/readyz.json" 2>/dev/null)"
 say "GET /readyz -> 200 $(cat "$cache/readyz.json")"
@@ -218,7 +243,7 @@ say "GET /readyz -> 200 $(cat "$cache/readyz.json")"
 app_pid=""
 for pid in $(descendants "$server_pid"); do
   case "$(head -z -n 1 "/proc/$pid/cmdline" 2>/dev/null | tr -d '\0')" in buildah*) continue ;; esac
-  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "movies-api serve --port $port"; then
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "movies-api serve --host 0.0.0.0"; then
     app_pid=$pid
     break
   fi
@@ -249,4 +274,4 @@ case "$ending" in
   *) fail "the server stopped with a failure after SIGTERM: $ending (log: $cache/serve.log)" ;;
 esac
 
-say "OK: image builds, migrates, serves /healthz and /readyz as uid 10001, stops on SIGTERM (total $(($(date +%s) - started)) s)"
+say "OK: image builds, migrates, listens on 0.0.0.0, serves /healthz and /readyz as uid 10001, stops on SIGTERM (total $(($(date +%s) - started)) s)"

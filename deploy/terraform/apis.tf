@@ -10,8 +10,10 @@ locals {
       "run.googleapis.com",
       "secretmanager.googleapis.com",
       "sqladmin.googleapis.com",
+      "storage.googleapis.com",
     ],
     var.enable_redis ? ["redis.googleapis.com"] : [],
+    var.refresh_schedule != "" ? ["cloudscheduler.googleapis.com"] : [],
   )
 }
 

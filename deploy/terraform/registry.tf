@@ -6,21 +6,23 @@ resource "google_artifact_registry_repository" "images" {
   description   = "Movies API container images"
   labels        = var.labels
 
-  # Keep the 20 newest images (rollbacks need the previous ones); delete
-  # untagged leftovers after a week.
+  # Keep the 20 newest images (rollbacks redeploy one of them) and delete the rest once
+  # they are a day old. Artifact Registry keeps a version any KEEP policy matches, and
+  # deletes what a DELETE policy matches otherwise: the KEEP rule alone deletes nothing,
+  # so the DELETE rule matches every version, tagged or not.
   cleanup_policies {
-    id     = "keep-recent"
+    id     = "keep-20-newest"
     action = "KEEP"
     most_recent_versions {
       keep_count = 20
     }
   }
   cleanup_policies {
-    id     = "delete-untagged"
+    id     = "delete-older"
     action = "DELETE"
     condition {
-      tag_state  = "UNTAGGED"
-      older_than = "604800s"
+      tag_state  = "ANY"
+      older_than = "86400s"
     }
   }
 

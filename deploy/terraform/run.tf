@@ -1,9 +1,10 @@
-# The service and the two jobs share the image, the runtime account, the
-# environment, the secrets and the Cloud SQL mount.
+# The service and the jobs share the image, the environment, the secrets and the Cloud
+# SQL mount; the migrate job alone connects as the schema's owner, with its own account.
 #
-# After the first apply Cloud Build owns the image (cloudbuild.yaml updates the
-# jobs and the service with each commit's image), so Terraform ignores it, and
-# the client fields gcloud writes.
+# The first apply creates them on a placeholder image (main.tf) unless image_tag is set;
+# from then on Cloud Build owns the image (cloudbuild.yaml updates the jobs and the
+# service with each commit's image), so Terraform ignores it, and the client fields
+# gcloud writes.
 
 resource "google_cloud_run_v2_service" "api" {
   name                = var.service_name
@@ -53,12 +54,15 @@ resource "google_cloud_run_v2_service" "api" {
           cpu    = var.cpu
           memory = var.memory
         }
-        cpu_idle          = true # CPU only while serving requests
+        # CPU only while serving requests, unless the service seeds itself on start:
+        # a background seed gets no CPU between requests, so then CPU stays allocated
+        # (billed per instance-second) for as long as instances run.
+        cpu_idle          = !var.seed_on_startup
         startup_cpu_boost = true
       }
 
       dynamic "env" {
-        for_each = merge(local.app_env, { MOVIES_SEED_ON_STARTUP = tostring(var.seed_on_startup) })
+        for_each = local.service_env
         content {
           name  = env.key
           value = env.value
@@ -66,7 +70,7 @@ resource "google_cloud_run_v2_service" "api" {
       }
 
       dynamic "env" {
-        for_each = local.app_secret_env
+        for_each = local.service_secret_env
         content {
           name = env.key
           value_source {
@@ -119,14 +123,25 @@ resource "google_cloud_run_v2_service" "api" {
       client,
       client_version,
     ]
+
+    precondition {
+      condition     = var.min_instances <= var.max_instances
+      error_message = "The min_instances must not exceed max_instances."
+    }
+    precondition {
+      condition     = var.image == "" || var.image_tag == ""
+      error_message = "Set image or image_tag, not both: image is a full reference, image_tag a tag in this project's repository."
+    }
   }
 
   depends_on = [
-    google_project_iam_member.runtime,
+    google_project_iam_member.runtime_sql_client,
     google_secret_manager_secret_iam_member.runtime,
-    google_secret_manager_secret_version.db_password,
+    google_secret_manager_secret_version.omdb_api_key_placeholder,
+    google_secret_manager_secret_version.service_db_password,
+    google_secret_manager_secret_version.metrics_token,
     google_secret_manager_secret_version.redis_url,
-    google_sql_user.app,
+    google_sql_user.service,
   ]
 }
 
@@ -139,17 +154,48 @@ resource "google_cloud_run_v2_service_iam_member" "public" {
   member   = "allUsers"
 }
 
-# --- one-off jobs ---------------------------------------------------------------
-# migrate: every deploy, before the service (cloudbuild.yaml).
+# --- jobs -----------------------------------------------------------------------
+# migrate: every deploy, before the service (cloudbuild.yaml); as the schema's owner, and
+#          grants the service users their DML.
 # seed:    once, after the first migrate (a no-op on a seeded database).
 # admin:   the CLI against production, e.g. `keys create`, by overriding its
 #          arguments: gcloud run jobs execute movies-admin --args=keys,list
+# refresh: daily from Cloud Scheduler (refresh_schedule), bounded by refresh_limit so it
+#          fits the OMDb quota.
+# import:  `movies-api import` of a list in the imports bucket, mounted read-only at
+#          /imports: gcloud run jobs execute movies-import --args=import,/imports/FILE
 
 locals {
+  runtime_job = {
+    service_account = google_service_account.runtime.email
+    env             = local.job_env
+    secret_env      = local.app_secret_env
+    mount_imports   = false
+  }
   jobs = {
-    migrate = { args = ["migrate"], timeout = "600s", max_retries = 1 }
-    seed    = { args = ["seed"], timeout = "1800s", max_retries = 2 }
-    admin   = { args = ["keys", "list"], timeout = "300s", max_retries = 0 }
+    migrate = merge(local.runtime_job, {
+      args = concat(["migrate"], flatten([
+        for user in local.service_db_users : ["--grant-to", google_sql_user.service[user].name]
+      ]))
+      timeout         = "600s"
+      max_retries     = 1
+      service_account = google_service_account.migrator.email
+      env             = merge(local.job_env, { MOVIES_DATABASE_URL = local.owner_database_url })
+      secret_env      = { MOVIES_DATABASE_PASSWORD = google_secret_manager_secret.db_password.secret_id }
+    })
+    seed  = merge(local.runtime_job, { args = ["seed"], timeout = "1800s", max_retries = 2 })
+    admin = merge(local.runtime_job, { args = ["keys", "list"], timeout = "300s", max_retries = 0 })
+    refresh = merge(local.runtime_job, {
+      args        = ["refresh", "--older-than", var.refresh_older_than, "--limit", tostring(var.refresh_limit)]
+      timeout     = "3600s"
+      max_retries = 0 # a run stopped by the OMDb quota is finished by the next day's
+    })
+    import = merge(local.runtime_job, {
+      args          = ["import", "/imports/movies.txt"]
+      timeout       = "3600s"
+      max_retries   = 0 # rerun by hand: an import picks up where it stopped
+      mount_imports = true
+    })
   }
 }
 
@@ -166,9 +212,11 @@ resource "google_cloud_run_v2_job" "task" {
     parallelism = 1
 
     template {
-      service_account = google_service_account.runtime.email
+      service_account = each.value.service_account
       timeout         = each.value.timeout
       max_retries     = each.value.max_retries
+      # Cloud Storage volumes need the second generation (the jobs' default anyway).
+      execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
 
       dynamic "vpc_access" {
         for_each = var.enable_redis ? [1] : []
@@ -188,6 +236,17 @@ resource "google_cloud_run_v2_job" "task" {
         }
       }
 
+      dynamic "volumes" {
+        for_each = each.value.mount_imports ? [1] : []
+        content {
+          name = "imports"
+          gcs {
+            bucket    = google_storage_bucket.imports.name
+            read_only = true
+          }
+        }
+      }
+
       containers {
         image = local.image
         args  = each.value.args
@@ -200,7 +259,7 @@ resource "google_cloud_run_v2_job" "task" {
         }
 
         dynamic "env" {
-          for_each = local.app_env
+          for_each = each.value.env
           content {
             name  = env.key
             value = env.value
@@ -208,7 +267,7 @@ resource "google_cloud_run_v2_job" "task" {
         }
 
         dynamic "env" {
-          for_each = local.app_secret_env
+          for_each = each.value.secret_env
           content {
             name = env.key
             value_source {
@@ -224,6 +283,14 @@ resource "google_cloud_run_v2_job" "task" {
           name       = "cloudsql"
           mount_path = "/cloudsql"
         }
+
+        dynamic "volume_mounts" {
+          for_each = each.value.mount_imports ? [1] : []
+          content {
+            name       = "imports"
+            mount_path = "/imports"
+          }
+        }
       }
     }
   }
@@ -237,10 +304,48 @@ resource "google_cloud_run_v2_job" "task" {
   }
 
   depends_on = [
-    google_project_iam_member.runtime,
+    google_project_iam_member.runtime_sql_client,
+    google_project_iam_member.migrator_sql_client,
     google_secret_manager_secret_iam_member.runtime,
+    google_secret_manager_secret_iam_member.migrator,
+    google_storage_bucket_iam_member.runtime_reads_imports,
+    google_secret_manager_secret_version.omdb_api_key_placeholder,
     google_secret_manager_secret_version.db_password,
+    google_secret_manager_secret_version.service_db_password,
     google_secret_manager_secret_version.redis_url,
-    google_sql_user.app,
+    google_sql_user.owner,
+    google_sql_user.service,
+  ]
+}
+
+# The daily refresh: Cloud Scheduler calls the Cloud Run Admin API's jobs.run as the
+# scheduler account, which may run that one job and nothing else.
+resource "google_cloud_scheduler_job" "refresh" {
+  count = var.refresh_schedule != "" ? 1 : 0
+
+  name             = "${var.job_prefix}-refresh-daily"
+  region           = var.region
+  description      = "Runs ${google_cloud_run_v2_job.task["refresh"].name}: movies-api refresh --limit ${var.refresh_limit}"
+  schedule         = var.refresh_schedule
+  time_zone        = var.refresh_time_zone
+  attempt_deadline = "60s"
+
+  retry_config {
+    retry_count = 1
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = "https://run.googleapis.com/v2/projects/${var.project_id}/locations/${var.region}/jobs/${google_cloud_run_v2_job.task["refresh"].name}:run"
+
+    oauth_token {
+      service_account_email = google_service_account.scheduler[0].email
+      scope                 = "https://www.googleapis.com/auth/cloud-platform"
+    }
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_cloud_run_v2_job_iam_member.scheduler_runs_refresh,
   ]
 }

@@ -16,7 +16,7 @@ variable "service_name" {
 }
 
 variable "job_prefix" {
-  description = "Cloud Run jobs are <job_prefix>-migrate, <job_prefix>-seed and <job_prefix>-admin (cloudbuild.yaml expects the movies- names)."
+  description = "Cloud Run jobs are <job_prefix>-migrate, -seed, -admin, -refresh and -import (cloudbuild.yaml takes the names from `terraform output cloudbuild_substitutions`)."
   type        = string
   default     = "movies"
 }
@@ -34,9 +34,9 @@ variable "image" {
 }
 
 variable "image_tag" {
-  description = "Tag of the image in the project's repository, used when var.image is empty."
+  description = "Tag of the image in the project's repository, used when var.image is empty. Empty: a public placeholder image (Cloud Run's hello sample), so the first apply needs no build; Cloud Build then deploys the real image."
   type        = string
-  default     = "latest"
+  default     = ""
 }
 
 # --- Cloud Run ---------------------------------------------------------------
@@ -48,7 +48,31 @@ variable "min_instances" {
 }
 
 variable "max_instances" {
-  description = "Maximum instances of the service. Each instance may open up to 20 database connections (pool 10 + overflow 10): keep max_instances x 20, plus 20 for a running job, under the tier's max_connections (db-g1-small: 50)."
+  description = "Maximum instances of one revision of the service. Each holds up to db_pool_size + db_max_overflow database connections, and during a rollout two revisions run: the connection budget (budget.tf) refuses a plan that does not fit db_tier."
+  type        = number
+  default     = 2
+}
+
+variable "db_pool_size" {
+  description = "MOVIES_DB_POOL_SIZE of the service: PostgreSQL connections one instance keeps open."
+  type        = number
+  default     = 5
+}
+
+variable "db_max_overflow" {
+  description = "MOVIES_DB_MAX_OVERFLOW of the service: connections one instance may open beyond the pool under load."
+  type        = number
+  default     = 3
+}
+
+variable "job_db_pool_size" {
+  description = "MOVIES_DB_POOL_SIZE of every job (no overflow): a job waits for a connection rather than opening more."
+  type        = number
+  default     = 4
+}
+
+variable "concurrent_jobs" {
+  description = "Job executions that may hold connections at once, for the connection budget (the deploy's migrate while the daily refresh runs: 2)."
   type        = number
   default     = 2
 }
@@ -78,13 +102,13 @@ variable "allow_public_access" {
 }
 
 variable "seed_on_startup" {
-  description = "MOVIES_SEED_ON_STARTUP for the service. False: seeding is the movies-seed job's task (the default here, so no instance spends its first minute on OMDb)."
+  description = "MOVIES_SEED_ON_STARTUP for the service. False: seeding is the movies-seed job's task (the default here, so no instance spends its first minute on OMDb). True also keeps CPU allocated outside requests (cpu_idle = false, billed per instance-second), or the background seed would stall between requests."
   type        = bool
   default     = false
 }
 
 variable "require_key_for_add" {
-  description = "MOVIES_REQUIRE_KEY_FOR_ADD: adding a movie needs an API key with the movies:add scope."
+  description = "MOVIES_REQUIRE_KEY_FOR_ADD: adding a movie (and searching OMDb) needs an API key with the movies:add scope. False (the contract's default) lets anyone on the internet spend the OMDb quota; terraform.tfvars.example sets true for production."
   type        = bool
   default     = false
 }
@@ -104,9 +128,38 @@ variable "db_instance_name" {
 }
 
 variable "db_tier" {
-  description = "Cloud SQL machine tier (Enterprise edition). db-g1-small allows 50 connections; db-f1-micro (25) is cheaper but too small for more than one instance; db-custom-1-3840 (100) or larger for production load."
+  description = "Cloud SQL machine tier (Enterprise edition). db-g1-small allows 50 connections; db-f1-micro (25) is cheaper but too small for more than one instance; db-custom-2-7680 (400) or larger for a catalogue of millions of movies."
   type        = string
   default     = "db-g1-small"
+}
+
+variable "db_max_connections" {
+  description = "PostgreSQL max_connections. 0: the tier's default (not set as a flag). Above 0: set as a database flag, and used by the connection budget; required for tiers whose default budget.tf does not know."
+  type        = number
+  default     = 0
+}
+
+variable "db_reserved_connections" {
+  description = "Connections the budget keeps free: PostgreSQL's 3 superuser_reserved_connections (Cloud SQL's own agents) plus an operator's session (Cloud SQL Auth Proxy, Cloud SQL Studio)."
+  type        = number
+  default     = 5
+}
+
+variable "db_active_user" {
+  description = "Which of the two service database users (movies_blue, movies_green) the service and jobs connect as. Rotating a password: replace the inactive user's, then switch this (docs/deploy.md, \"Rotating the database password\")."
+  type        = string
+  default     = "blue"
+
+  validation {
+    condition     = contains(["blue", "green"], var.db_active_user)
+    error_message = "The db_active_user must be blue or green."
+  }
+}
+
+variable "db_flags" {
+  description = "PostgreSQL flags set on top of (or overriding) the tuned ones in database.tf, e.g. { work_mem = \"16384\" } (kB); not the log_* flags, which database.tf sets."
+  type        = map(string)
+  default     = {}
 }
 
 variable "db_availability_type" {
@@ -116,7 +169,7 @@ variable "db_availability_type" {
 
   validation {
     condition     = contains(["ZONAL", "REGIONAL"], var.db_availability_type)
-    error_message = "db_availability_type must be ZONAL or REGIONAL."
+    error_message = "The db_availability_type must be ZONAL or REGIONAL."
   }
 }
 
@@ -127,13 +180,13 @@ variable "db_disk_size_gb" {
 }
 
 variable "db_connector_enforcement" {
-  description = "REQUIRED: only Cloud SQL connectors (Cloud Run's /cloudsql mount, the Auth Proxy) may connect. NOT_REQUIRED also allows direct TLS connections."
+  description = "REQUIRED: only Cloud SQL connectors may connect. NOT_REQUIRED (default): also direct connections, which this instance refuses anyway (public IP with no authorized network, client certificates required); whether Cloud Run's /cloudsql mount counts as a connector is not documented, so REQUIRED is opt-in after a check (docs/deploy.md)."
   type        = string
-  default     = "REQUIRED"
+  default     = "NOT_REQUIRED"
 
   validation {
     condition     = contains(["REQUIRED", "NOT_REQUIRED"], var.db_connector_enforcement)
-    error_message = "db_connector_enforcement must be REQUIRED or NOT_REQUIRED."
+    error_message = "The db_connector_enforcement must be REQUIRED or NOT_REQUIRED."
   }
 }
 
@@ -167,6 +220,37 @@ variable "vpc_subnet_cidr" {
   description = "Subnet for Direct VPC egress (at least /26; Cloud Run takes addresses from it as it scales)."
   type        = string
   default     = "10.8.0.0/24"
+}
+
+# --- Scheduled refresh and imports -------------------------------------------
+
+variable "refresh_schedule" {
+  description = "Cron schedule of the movies-refresh job (Cloud Scheduler). Empty: no schedule (run the job by hand)."
+  type        = string
+  default     = "30 4 * * *"
+}
+
+variable "refresh_time_zone" {
+  description = "Time zone of refresh_schedule."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "refresh_limit" {
+  description = "--limit of the scheduled refresh: movies refreshed per run, one OMDb request each. Keep it under the key's daily quota (the free tier allows 1,000 a day) minus what adds, searches and imports need."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.refresh_limit >= 1
+    error_message = "The refresh_limit must be at least 1."
+  }
+}
+
+variable "refresh_older_than" {
+  description = "--older-than of the scheduled refresh: only movies last refreshed longer ago (30d, 12h, ...)."
+  type        = string
+  default     = "30d"
 }
 
 # --- Cloud Build ------------------------------------------------------------

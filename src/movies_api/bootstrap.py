@@ -209,7 +209,9 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if settings.migrate_on_start and await ensure_schema(container.engine):
+        # Always checked (one query); migrated only when allowed. On Cloud Run the
+        # migrate job owns the schema, and a rolled-back release serves a newer one as is.
+        if await ensure_schema(container.engine, migrate_if_behind=settings.migrate_on_start):
             log.info("database schema migrated to head")
         if settings.seed_on_startup:
             task = asyncio.create_task(container.seeder.run(), name="seed")

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="Seconds a request waits for a free database connection before a 503.",
     )
     access_log: bool = True
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <this token>'; "
+        "unset, the metrics are public (for a local scraper).",
+    )
     migrate_on_start: bool = True
     trust_forwarded_for: bool | None = Field(
         default=None, description="Take the client address from X-Forwarded-For (on Cloud Run)."
@@ -116,7 +121,7 @@ class Settings(BaseSettings):
             return tuple(word.strip() for word in value.split(",") if word.strip())
         return value
 
-    @field_validator("redis_url", "omdb_api_key", mode="before")
+    @field_validator("redis_url", "omdb_api_key", "metrics_token", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -41,16 +41,20 @@ class CliRun:
     stderr: str
 
 
-def run_cli(database_url: str, *args: str, cwd: Path) -> CliRun:
-    """``python -m movies_api ARGS`` with MOVIES_DATABASE_URL set, as an operator would."""
-    env = {
+def run_cli(
+    database_url: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> CliRun:
+    """``python -m movies_api ARGS`` with MOVIES_DATABASE_URL (and ``env``) set, as an operator
+    would."""
+    full_env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("MOVIES_")},
         "MOVIES_DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     done = subprocess.run(
         [sys.executable, "-m", "movies_api", *args],
-        env=env,
+        env=full_env,
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -21,19 +21,20 @@ def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
     """Run ``action`` against a migrated database, closing everything afterwards."""
     from movies_api.bootstrap import build_container
     from movies_api.cli.main import load_settings
-    from movies_api.db.schema import ensure_schema
+    from movies_api.db.schema import SchemaBehind, ensure_schema
 
     async def run() -> T:
-        container = build_container(load_settings())
+        settings = load_settings()
+        container = build_container(settings)
         try:
-            await ensure_schema(container.engine)
+            await ensure_schema(container.engine, migrate_if_behind=settings.migrate_on_start)
             return await action(container.keys)
         finally:
             await container.aclose()
 
     try:
         return asyncio.run(run())
-    except (ApiKeyError, ValueError) as error:
+    except (ApiKeyError, ValueError, SchemaBehind) as error:
         typer.echo(f"movies-api: {error}", err=True)
         raise typer.Exit(1) from None
 

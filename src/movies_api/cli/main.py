@@ -107,10 +107,27 @@ def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
 
 
 @app.command()
-def migrate() -> None:
+def migrate(
+    grant_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grant-to",
+            metavar="ROLE",
+            help="repeatable; PostgreSQL role(s) given read/write access to every table "
+            "(no DDL), for a service that does not connect as the schema's owner",
+        ),
+    ] = None,
+) -> None:
     """Bring the database schema to the newest version."""
+    from sqlalchemy.exc import DBAPIError
+
     from movies_api.bootstrap import database_engine
-    from movies_api.db.schema import SCHEMA_HEAD
+    from movies_api.db.schema import (
+        SCHEMA_HEAD,
+        UnknownRevision,
+        grant_data_access,
+        require_roles,
+    )
     from movies_api.db.schema import migrate as run_migrations
 
     settings = load_settings()
@@ -118,15 +135,32 @@ def migrate() -> None:
     async def run() -> str | None:
         engine = database_engine(settings)
         try:
-            return await run_migrations(engine)
+            if grant_to:
+                require_roles(engine)  # refused before anything changes
+            before = await run_migrations(engine)
+            if grant_to:
+                await grant_data_access(engine, grant_to)
+            return before
         finally:
             await engine.dispose()
 
-    before = asyncio.run(run())
+    try:
+        before = asyncio.run(run())
+    except UnknownRevision as newer:
+        # A rollback to an older release: its scripts cannot migrate a newer schema, and
+        # the release that wrote it already did (serving it needs no migration).
+        typer.echo(f"movies-api: not migrating: {newer}; nothing changed", err=True)
+        raise typer.Exit(1) from None
+    except (ValueError, DBAPIError) as error:
+        reason = error.orig if isinstance(error, DBAPIError) else error
+        typer.echo(f"movies-api: migrate failed: {reason}", err=True)
+        raise typer.Exit(1) from None
     if before == SCHEMA_HEAD:
         typer.echo(f"schema already at {SCHEMA_HEAD}")
     else:
         typer.echo(f"schema migrated from {before or 'nothing'} to {SCHEMA_HEAD}")
+    if grant_to:
+        typer.echo(f"read/write access to every table granted to {', '.join(grant_to)}")
 
 
 @app.command()

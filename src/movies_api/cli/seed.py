@@ -29,7 +29,7 @@ def run_seed(settings: Settings) -> int:
 async def _seed(settings: Settings, console: Console) -> int:
     container = build_container(settings)
     try:
-        await ensure_schema(container.engine)
+        await ensure_schema(container.engine, migrate_if_behind=settings.migrate_on_start)
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),

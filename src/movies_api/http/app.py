@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html
 from fastapi_offline import FastAPIOffline
+from pydantic import SecretStr
 from starlette.responses import HTMLResponse
 
 from movies_api import __version__
@@ -84,7 +85,10 @@ def create_app(
     )
     app.include_router(
         ops.build_router(
-            ping=container.ping, seed_status=container.seed_status, stats=container.stats
+            ping=container.ping,
+            seed_status=container.seed_status,
+            stats=container.stats,
+            metrics_token=_secret(container.settings.metrics_token),
         )
     )
     # Added first, so it runs inside ObserveRequests: its answers are counted and logged too.
@@ -96,6 +100,10 @@ def create_app(
         access_logs=container.settings.access_log,
     )
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from movies_api.http.auth import presented_key, unauthorised
 from movies_api.http.conditional import JSON
 from movies_api.http.metrics import RequestStats, exposition
 from movies_api.http.problems import Problem
@@ -21,8 +23,14 @@ def build_router(
     ping: Callable[[], Awaitable[None]],
     seed_status: Callable[[], Mapping[str, object]],
     stats: RequestStats,
+    metrics_token: str | None = None,
 ) -> APIRouter:
-    """Routes that tell Cloud Run and operators how the process is doing."""
+    """Routes that tell Cloud Run and operators how the process is doing.
+
+    ``metrics_token`` guards ``/metrics`` on a public deployment, where request counts by
+    route and status would otherwise tell anyone how the service is used and probed.
+    """
+    expected = metrics_token.encode() if metrics_token else None
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", response_model=Health, summary="The process is up")
@@ -45,8 +53,19 @@ def build_router(
             ) from None
         return Response(orjson.dumps({"status": "ready", "seed": seed}), media_type=JSON)
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        description="Open unless the service has MOVIES_METRICS_TOKEN set; then send "
+        "`Authorization: Bearer <token>`.",
+        response_class=Response,
+        responses={401: {"model": ProblemOut, "content": {"application/problem+json": {}}}},
+    )
+    async def metrics(request: Request) -> Response:
+        if expected is not None and not hmac.compare_digest(
+            presented_key(request).encode(), expected
+        ):
+            raise unauthorised("the metrics token is not valid")
         body, content_type = exposition(stats)
         return Response(body, headers={"Content-Type": content_type})
 
