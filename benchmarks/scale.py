@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from benchmarks import common
 from movies_api.db import search_index, title_anchors
-from movies_api.db.engine import create_engine, session_factory
+from movies_api.db.engine import Limits, create_engine, session_factory
 from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, CatalogueStateRow
 from movies_api.db.movie_rows import (
     YEAR_MISSING,
@@ -261,10 +261,11 @@ def _secondary_indexes() -> list[Index]:
 
 async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -> None:
     """Fill the database at ``url`` (migrated to head, empty) with ``count`` movies."""
-    engine = create_engine(async_url(url))
+    unlimited = Limits(statement_seconds=86_400)  # index builds take what they take
+    engine = create_engine(async_url(url), limits=unlimited)
     try:
         await ensure_schema(engine)
-        sessions = session_factory(engine)
+        sessions = session_factory(engine, unlimited)
         postgres = engine.url.get_backend_name() != "sqlite"
         movies = _prepared(generate(count, seed=seed), postgres=postgres)
         if not postgres:
