@@ -36,13 +36,20 @@ from sqlalchemy.engine import Connection
 
 from benchmarks import common
 from movies_api.db import search_index, title_anchors
-from movies_api.db.engine import create_engine, session_factory
+from movies_api.db.engine import Limits, create_engine, session_factory
 from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, CatalogueStateRow
-from movies_api.db.movie_rows import SearchWords, genre_rows, people_rows, stored_values
+from movies_api.db.movie_rows import (
+    YEAR_MISSING,
+    SearchWords,
+    genre_rows,
+    people_rows,
+    stored_values,
+)
 from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.domain.movie import Movie, MovieDetails, Rating
+from movies_api.domain.titles import sort_key
 
 SEED: Final = 20261202
 GENERATION: Final = 2  # bumped whenever ``generate`` changes what it makes
@@ -254,10 +261,11 @@ def _secondary_indexes() -> list[Index]:
 
 async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -> None:
     """Fill the database at ``url`` (migrated to head, empty) with ``count`` movies."""
-    engine = create_engine(async_url(url))
+    unlimited = Limits(statement_seconds=86_400)  # index builds take what they take
+    engine = create_engine(async_url(url), limits=unlimited)
     try:
         await ensure_schema(engine)
-        sessions = session_factory(engine)
+        sessions = session_factory(engine, unlimited)
         postgres = engine.url.get_backend_name() != "sqlite"
         movies = _prepared(generate(count, seed=seed), postgres=postgres)
         if not postgres:
@@ -265,10 +273,10 @@ async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -
         else:
             async with engine.connect() as connection:
                 raw = await connection.get_raw_connection()
-                await _load_postgres(raw.driver_connection, movies, batch)
+                loaded = await _load_postgres(raw.driver_connection, movies, batch)
                 await connection.commit()
             async with engine.begin() as connection:
-                await connection.run_sync(_finish, len(movies))
+                await connection.run_sync(_finish, loaded)
             async with engine.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await autocommit.execute(text("VACUUM ANALYZE"))
@@ -280,23 +288,34 @@ async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -
 Prepared = tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]], dict[str, Any]]
 
 
-def _prepared(movies: Iterator[Movie], *, postgres: bool) -> list[Prepared]:
-    """Every row of every movie, in title order (SQLite's search rows numbered in it)."""
-    rows: list[Prepared] = []
-    for movie in movies:
+def _prepared(movies: Iterator[Movie], *, postgres: bool) -> Iterator[Prepared]:
+    """Every row of every movie, in title order (SQLite's search rows numbered in it).
+
+    Sorted first by the same key the rows will hold, then derived one movie at a time,
+    so a million movies never sit in memory as rows (tens of gigabytes) all at once.
+    """
+    ordered = sorted(movies, key=lambda m: (sort_key(m.title), m.year or YEAR_MISSING, m.id))
+    for rank, movie in enumerate(ordered, 1):
         values = stored_values(movie)
         found = SearchWords.of(movie)
         if postgres:
             values["search_vector"] = search_index.vector_literal(found)
-        search = search_index.search_row(movie.id, found, 0)
-        rows.append((values, list(genre_rows(movie)), list(people_rows(movie)), search))
-    rows.sort(key=lambda row: (row[0]["title_key"], row[0]["year_key"], row[0]["id"]))
-    for rank, row in enumerate(rows, 1):
-        row[3]["seq"] = rank * search_index.SEQ_SPACING
-    return rows
+        search = search_index.search_row(movie.id, found, rank * search_index.SEQ_SPACING)
+        yield values, list(genre_rows(movie)), list(people_rows(movie)), search
 
 
-def _load_sqlite(sessions: Any, movies: Sequence[Prepared], batch: int) -> None:
+def _batches(rows: Iterator[Prepared], size: int) -> Iterator[list[Prepared]]:
+    batch: list[Prepared] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _load_sqlite(sessions: Any, movies: Iterator[Prepared], batch: int) -> int:
     engine = sessions._sync_engine  # the thread-side engine: this runs in a worker thread
     with engine.begin() as connection:
         connection.exec_driver_sql("PRAGMA synchronous=OFF")
@@ -304,17 +323,20 @@ def _load_sqlite(sessions: Any, movies: Sequence[Prepared], batch: int) -> None:
             connection.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
         for trigger in ("movie_search_ai", "movie_search_ad"):
             connection.execute(text(f"DROP TRIGGER {trigger}"))
-        for start in range(0, len(movies), batch):
-            _insert(connection, movies[start : start + batch])
+        count = 0
+        for chunk in _batches(movies, batch):
+            _insert(connection, chunk)
+            count += len(chunk)
         for index in _secondary_indexes():
             index.create(connection)
         for statement in search_index.SQLITE_SCHEMA[2:]:
             connection.execute(text(statement))
         connection.execute(text("INSERT INTO movie_fts (movie_fts) VALUES ('rebuild')"))
-        _finish(connection, len(movies))
+        _finish(connection, count)
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
+    return count
 
 
 def _insert(connection: Connection, chunk: Sequence[Any]) -> None:
@@ -336,7 +358,7 @@ def _finish(connection: Connection, count: int) -> None:
 _COPY_COLUMNS: Final = [column.name for column in MOVIES.columns]
 
 
-async def _load_postgres(connection: Any, movies: Sequence[Prepared], batch: int) -> None:
+async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int) -> int:
     """COPY in CSV (text) form: asyncpg has no binary codec for ``tsvector``."""
     await connection.execute("SET maintenance_work_mem = '512MB'")
     for index in _secondary_indexes():
@@ -344,11 +366,14 @@ async def _load_postgres(connection: Any, movies: Sequence[Prepared], batch: int
     await connection.execute("DROP INDEX IF EXISTS ix_movies_search_vector")
     genres: list[tuple[str, str]] = []
     people: list[tuple[str, str, str]] = []
+    count = 0
 
     async def movie_csv() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
+        nonlocal count
         for n, (values, movie_genres, movie_people, _search) in enumerate(movies, 1):
+            count = n
             writer.writerow([_csv(values[name]) for name in _COPY_COLUMNS])
             genres.extend((g["genre_key"], g["movie_id"]) for g in movie_genres)
             people.extend((p["role"], p["name_key"], p["movie_id"]) for p in movie_people)
@@ -373,6 +398,7 @@ async def _load_postgres(connection: Any, movies: Sequence[Prepared], batch: int
     await connection.execute(
         "CREATE INDEX ix_movies_search_vector ON movies USING gin (search_vector)"
     )
+    return count
 
 
 def _index_column(expression: Any) -> str:
