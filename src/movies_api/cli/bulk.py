@@ -65,16 +65,16 @@ class Display:
 
 
 def describe(result: LineResult) -> str:
-    """``line 3: added tt0133093: The Matrix (1999)``."""
+    """``line 3: added tt1160419 'Dune': Dune (2021)``: the outcome, the id, the line as
+    given when it is not just the id, and the detail."""
+    text = " ".join(result.input.split())
     parts = [f"line {result.line}: {result.outcome}"]
-    if result.id and result.id != result.input.strip():
-        parts.append(f" {result.id}")
-    shown = result.input.strip().replace("\n", " ")
-    if result.outcome not in (Outcome.ADDED, Outcome.REFRESHED) or not result.detail:
-        parts.append(f" {shown!r}")
-    if result.detail:
-        parts.append(f": {result.detail}")
-    return "".join(parts)
+    if result.id:
+        parts.append(result.id)
+    if text != result.id:
+        parts.append(repr(text))
+    described = " ".join(parts)
+    return f"{described}: {result.detail}" if result.detail else described
 
 
 def summary(run: BulkRun, shown: Sequence[tuple[Outcome, str]]) -> str:

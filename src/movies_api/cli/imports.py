@@ -44,7 +44,8 @@ def read_source(source: str) -> str:
 
 def run_import(settings: Settings, source: str, *, report: Path | None, dry_run: bool) -> int:
     """Import (or check) the list; the exit status as contract §4 gives it."""
-    stdout, stderr = Console(highlight=False), Console(stderr=True, highlight=False)
+    stdout = Console(highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         entries = read_list(read_source(source))
     except UnreadableFile as error:
