@@ -249,7 +249,8 @@ def test_refresh_fetches_the_stalest_again_up_to_the_limit(
         assert new.added_at == old.added_at
         if movie_id in refreshed:
             assert new.imdb_rating == 1.5
-            assert new.refreshed_at is not None and old.refreshed_at is not None
+            assert new.refreshed_at is not None
+            assert old.refreshed_at is not None
             assert new.refreshed_at > old.refreshed_at
         else:
             assert new == old
