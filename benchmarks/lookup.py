@@ -52,19 +52,23 @@ def main() -> int:
         common.servers() as running,
     ):
         database_url = common.make_database(directory, args.movies)
-        settings = {
-            "omdb_api_key": "benchmark",
-            "omdb_base_url": omdb_url,
-            "lookup_rate_limit": "1000000/second",
+        env = {
+            "MOVIES_OMDB_API_KEY": "benchmark",
+            "MOVIES_OMDB_BASE_URL": omdb_url,
+            "MOVIES_LOOKUP_RATE_LIMIT": "1000000/second",
         }
         services = {
             "in-process lookup cache": common.start_service(
-                "service", database_url, log_dir=directory, **settings
+                "service", database_url, log_dir=directory, extra_env=env
             )
         }
         if args.redis:
             services["lookup cache in Redis"] = common.start_service(
-                "service-redis", database_url, log_dir=directory, redis_url=args.redis, **settings
+                "service-redis",
+                database_url,
+                log_dir=directory,
+                extra_env=env,
+                redis_url=args.redis,
             )
         running += services.values()
         contenders: dict[str, tuple[common.Server, str]] = {}
