@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from movies_api.db.engine import DbSession
 from movies_api.db.models import MovieRow, UtcDateTime
-from movies_api.domain.movie import Movie, MovieDetails, Rating
+from movies_api.domain.movie import Movie, MovieDetails, MovieSummary, Rating
 from movies_api.domain.titles import match_key, sort_key
 
 _TABLE = cast(Table, MovieRow.__table__)
@@ -81,8 +81,17 @@ _PAGE = (
 )
 _BY_ID = select(*_COLUMNS).where(_TABLE.c.id == bindparam("movie_id"))
 _STORED_IDS = select(_TABLE.c.id).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-_STORED_TITLES = select(_TABLE.c.match_key, _TABLE.c.year).where(
-    _TABLE.c.match_key.in_(bindparam("keys", expanding=True))
+_STORED_TITLES = (
+    select(
+        _TABLE.c.match_key,
+        _TABLE.c.id,
+        _TABLE.c.title,
+        _TABLE.c.year,
+        _TABLE.c.type,
+        _TABLE.c.poster_url,
+    )
+    .where(_TABLE.c.match_key.in_(bindparam("keys", expanding=True)))
+    .order_by(*_TITLE_ORDER)
 )
 
 
@@ -123,10 +132,10 @@ def _stored_ids(connection: Connection, ids: list[str]) -> set[str]:
     return set(connection.execute(_STORED_IDS, {"ids": ids}).scalars())
 
 
-def _stored_titles(connection: Connection, keys: list[str]) -> dict[str, set[int | None]]:
-    found: dict[str, set[int | None]] = {}
-    for key, year in connection.execute(_STORED_TITLES, {"keys": keys}):
-        found.setdefault(key, set()).add(year)
+def _stored_titles(connection: Connection, keys: list[str]) -> dict[str, list[MovieSummary]]:
+    found: dict[str, list[MovieSummary]] = {}
+    for key, *summary in connection.execute(_STORED_TITLES, {"keys": keys}):
+        found.setdefault(key, []).append(MovieSummary(*summary))
     return found
 
 
@@ -196,7 +205,7 @@ class SqlMovieRepository:
         wanted = list(dict.fromkeys(ids))
         return await self._session.run(_stored_ids, wanted) if wanted else set()
 
-    async def stored_titles(self, keys: Iterable[str]) -> dict[str, set[int | None]]:
+    async def stored_titles(self, keys: Iterable[str]) -> dict[str, list[MovieSummary]]:
         # NUL cannot be in a stored title (PostgreSQL text refuses it), nor in a parameter.
         wanted = list(dict.fromkeys(key for key in keys if "\x00" not in key))
         return await self._session.run(_stored_titles, wanted) if wanted else {}
