@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -261,3 +263,43 @@ def test_refresh_fetches_the_stalest_again_up_to_the_limit(
     assert "not tried 3" in stopped.stdout
     assert "Run `movies-api refresh` again" in stopped.stderr
     assert stored(database_url) == after
+
+
+def test_an_interrupted_import_says_so_and_a_rerun_finishes_it(
+    sqlite_url: str, omdb: Simulator, tmp_path: Path
+) -> None:
+    wanted = movie_ids(40)
+    listing = tmp_path / "ids.txt"
+    listing.write_text("\n".join(wanted) + "\n")
+    omdb.configure(latency_ms=1000)  # 5 rounds of 8: seconds to interrupt it in
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("MOVIES_")},
+        "MOVIES_DATABASE_URL": sqlite_url,
+        "MOVIES_OMDB_BASE_URL": omdb.base_url,
+        "MOVIES_OMDB_API_KEY": "test-key",
+    }
+    running = subprocess.Popen(
+        [sys.executable, "-m", "movies_api", "import", str(listing)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while omdb.requests() == 0 and running.poll() is None:
+            time.sleep(0.05)
+        running.send_signal(signal.SIGINT)
+        _out, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+
+    assert running.returncode == 130
+    assert f"run `movies-api import {listing}` again" in err
+    assert "Traceback" not in err
+
+    omdb.configure(latency_ms=0)
+    rerun = movies_cli(sqlite_url, omdb, "import", str(listing), cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(stored(sqlite_url)) == set(wanted)

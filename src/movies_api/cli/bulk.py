@@ -113,6 +113,16 @@ def stop_reason(stopped: CatalogueError, not_tried: int, *, command: str) -> str
     return f"stopped: {stopped} ({left}). Run `{command}` again once it is back."
 
 
+INTERRUPTED_STATUS = 130  # as a shell reports a command ended by Ctrl+C
+
+
+def interrupted(command: str) -> str:
+    """What to say when the user stops a run: what it wrote stays, a rerun finishes it."""
+    return (
+        f"interrupted: the batches written so far are kept; run `{command}` again to do the rest."
+    )
+
+
 def write_report(path: Path, run: BulkRun) -> None:
     """One JSON object a line, in input order: ``line``, ``input``, ``outcome``, ``id``,
     ``detail``."""

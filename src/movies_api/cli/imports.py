@@ -9,7 +9,14 @@ from pathlib import Path
 from rich.console import Console
 
 from movies_api.bootstrap import Container, build_container
-from movies_api.cli.bulk import Display, stop_reason, summary, write_report
+from movies_api.cli.bulk import (
+    INTERRUPTED_STATUS,
+    Display,
+    interrupted,
+    stop_reason,
+    summary,
+    write_report,
+)
 from movies_api.db.schema import current_revision, ensure_schema
 from movies_api.db.urls import sqlite_file
 from movies_api.services.bulk import BulkRun, Outcome
@@ -54,11 +61,15 @@ def run_import(settings: Settings, source: str, *, report: Path | None, dry_run:
     if not entries:
         stdout.print("the list holds no lines: nothing to do")
         return 0
+    command = f"movies-api import {source}"
     try:
         run = asyncio.run(_run(settings, entries, stderr=stderr, dry_run=dry_run))
     except CatalogueError as error:  # the database failed before any result was known
         stderr.print(f"movies-api import: {error}; nothing more was done")
         return 1
+    except KeyboardInterrupt:
+        stderr.print(interrupted(command))
+        return INTERRUPTED_STATUS
     if report is not None:
         write_report(report, run)
     if dry_run:
@@ -66,7 +77,6 @@ def run_import(settings: Settings, source: str, *, report: Path | None, dry_run:
     stdout.print(summary(run, _SHOWN))
     if run.stopped is not None:
         not_tried = run.counts()[Outcome.NOT_TRIED]
-        command = f"movies-api import {source}"
         stderr.print(stop_reason(run.stopped, not_tried, command=command))
     return 0 if run.succeeded else 1
 

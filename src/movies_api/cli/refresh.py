@@ -10,7 +10,14 @@ from pathlib import Path
 from rich.console import Console
 
 from movies_api.bootstrap import build_container
-from movies_api.cli.bulk import Display, stop_reason, summary, write_report
+from movies_api.cli.bulk import (
+    INTERRUPTED_STATUS,
+    Display,
+    interrupted,
+    stop_reason,
+    summary,
+    write_report,
+)
 from movies_api.db.schema import ensure_schema
 from movies_api.services.bulk import BulkRun, Outcome
 from movies_api.services.errors import CatalogueError
@@ -44,6 +51,9 @@ def run_refresh(
     except CatalogueError as error:
         stderr.print(f"movies-api refresh: {error}; nothing more was done")
         return 1
+    except KeyboardInterrupt:
+        stderr.print(interrupted("movies-api refresh"))
+        return INTERRUPTED_STATUS
     if report is not None:
         write_report(report, run)
     if not run.results:

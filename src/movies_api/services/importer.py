@@ -59,7 +59,7 @@ class Importer:
     async def run(self, entries: Sequence[Entry], listener: Listener | None = None) -> BulkRun:
         """Add what is missing; one result per entry, in input order."""
         firsts, repeats = _split_repeats(entries)
-        run = await self._runner.run(self._chunks(firsts, ask=True), self._commit, listener)
+        run = await self._runner.run(self._chunks(firsts), self._commit, listener)
         return _with_repeats(run, repeats, listener)
 
     async def dry_run(
@@ -74,7 +74,7 @@ class Importer:
         migrated) nothing counts as stored and the database is not read."""
         firsts, repeats = _split_repeats(entries)
         run = BulkRun()
-        async for chunk in self._chunks(firsts, ask=False, read=catalogue_exists):
+        async for chunk in self._chunks(firsts, read=catalogue_exists):
             would_ask = [LineResult(j.line, j.input, Outcome.WOULD_ASK, j.id) for j in chunk.jobs]
             for result in (*chunk.decided, *would_ask):
                 run.results.append(result)
@@ -83,9 +83,9 @@ class Importer:
         run.results.sort(key=lambda result: result.line)
         return _with_repeats(run, repeats, listener)
 
-    async def _chunks(
-        self, entries: Sequence[Entry], *, ask: bool, read: bool = True
-    ) -> AsyncIterator[Chunk]:
+    async def _chunks(self, entries: Sequence[Entry], *, read: bool = True) -> AsyncIterator[Chunk]:
+        """Chunks of lines: unreadable and stored ones decided, a job (not yet asked) for
+        each of the others."""
         for chunk in _chunked(entries, self._batch_size):
             wanted = [entry for entry in chunk if isinstance(entry, Wanted)]
             ids: set[str] = set()
@@ -109,7 +109,7 @@ class Importer:
                 if stored is not None:
                     decided.append(stored)
                 else:
-                    jobs.append(self._job(entry) if ask else Job(entry.line, entry.text, _never))
+                    jobs.append(self._job(entry))
             yield Chunk(decided, jobs)
 
     def _job(self, entry: Wanted) -> Job:
@@ -160,10 +160,6 @@ def _chunked(entries: Sequence[Entry], size: int) -> Iterable[list[Entry]]:
     items = iter(entries)
     while chunk := list(islice(items, size)):
         yield chunk
-
-
-async def _never() -> MovieDetails:
-    raise AssertionError("a dry run asks OMDb nothing")
 
 
 def _stored_as(
