@@ -23,6 +23,7 @@ from movies_api.db.engine import create_engine, session_factory
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.domain.movie import Movie
+from tests.conftest import free_port
 from tests.integration.live_service import CliRun, Simulator
 from tests.processes import start_simulator
 
@@ -236,8 +237,18 @@ def test_refresh_fetches_the_stalest_again_up_to_the_limit(
         ).raise_for_status()
 
     nothing_due = movies_cli(database_url, omdb, "refresh", cwd=tmp_path)  # default: 30 days
+    kept = tmp_path / "refreshed.jsonl"
     limited = movies_cli(
-        database_url, omdb, "refresh", "--older-than", "0s", "--limit", "2", cwd=tmp_path
+        database_url,
+        omdb,
+        "refresh",
+        "--older-than",
+        "0s",
+        "--limit",
+        "2",
+        "--report",
+        str(kept),
+        cwd=tmp_path,
     )
 
     assert nothing_due.returncode == 0
@@ -246,6 +257,10 @@ def test_refresh_fetches_the_stalest_again_up_to_the_limit(
     assert "refreshed 2, not found 0, failed 0" in limited.stdout
     after = stored(database_url)
     refreshed = sorted(three)[:2]  # all added together: ties go by id
+    assert [(r["line"], r["input"], r["outcome"]) for r in report(kept)] == [
+        (1, refreshed[0], "refreshed"),
+        (2, refreshed[1], "refreshed"),
+    ]
     for movie_id in three:
         old, new = before[movie_id], after[movie_id]
         assert new.added_at == old.added_at
@@ -303,3 +318,24 @@ def test_an_interrupted_import_says_so_and_a_rerun_finishes_it(
     rerun = movies_cli(sqlite_url, omdb, "import", str(listing), cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     assert set(stored(sqlite_url)) == set(wanted)
+
+
+@pytest.mark.parametrize("args", [("import", "-"), ("import", "--dry-run", "-"), ("refresh",)])
+def test_a_database_that_does_not_answer_is_one_line_and_exit_1(
+    omdb: Simulator, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    nobody = f"postgresql://postgres@127.0.0.1:{free_port()}/movies"
+
+    run = movies_cli(nobody, omdb, *args, cwd=tmp_path, stdin="tt0133093\n")
+
+    assert run.returncode == 1
+    assert "the database is unavailable" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert omdb.requests() == 0
+
+
+def test_an_empty_list_is_nothing_to_do(sqlite_url: str, omdb: Simulator, tmp_path: Path) -> None:
+    run = movies_cli(sqlite_url, omdb, "import", "-", cwd=tmp_path, stdin="\n  \n")
+
+    assert run.returncode == 0
+    assert "nothing to do" in run.stdout

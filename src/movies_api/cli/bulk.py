@@ -4,7 +4,8 @@ summary, why a run stopped early, and the ``--report`` file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -15,9 +16,26 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from movies_api.services.bulk import SUCCESSES, BulkRun, LineResult, Outcome
-from movies_api.services.errors import CatalogueError, UpstreamQuotaReached, UpstreamRefused
+from movies_api.services.errors import (
+    CatalogueError,
+    StorageUnavailable,
+    UpstreamQuotaReached,
+    UpstreamRefused,
+)
 
 FREE_DAILY_REQUESTS = "1,000"  # OMDb's free tier
+
+
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that does not answer (while migrating, say, before any unit of work maps
+    it) is ``StorageUnavailable``: the command then says so in a line, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except (DBAPIError, OSError) as error:
+        raise StorageUnavailable(f"the database is unavailable ({type(error).__name__})") from None
 
 
 class Display:

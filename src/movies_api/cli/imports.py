@@ -12,6 +12,7 @@ from movies_api.bootstrap import Container, build_container
 from movies_api.cli.bulk import (
     INTERRUPTED_STATUS,
     Display,
+    database_errors,
     interrupted,
     stop_reason,
     summary,
@@ -86,12 +87,13 @@ async def _run(
 ) -> BulkRun:
     container = build_container(settings)
     try:
-        if dry_run:
-            exists = await _catalogue_exists(container)
-            return await container.importer.dry_run(entries, catalogue_exists=exists)
-        await ensure_schema(container.engine)
-        with Display(stderr, total=len(entries), doing="importing") as display:
-            return await container.importer.run(entries, display)
+        with database_errors():
+            if dry_run:
+                exists = await _catalogue_exists(container)
+                return await container.importer.dry_run(entries, catalogue_exists=exists)
+            await ensure_schema(container.engine)
+            with Display(stderr, total=len(entries), doing="importing") as display:
+                return await container.importer.run(entries, display)
     finally:
         await container.aclose()
 

@@ -13,6 +13,7 @@ from movies_api.bootstrap import build_container
 from movies_api.cli.bulk import (
     INTERRUPTED_STATUS,
     Display,
+    database_errors,
     interrupted,
     stop_reason,
     summary,
@@ -71,11 +72,12 @@ async def _run(
 ) -> BulkRun:
     container = build_container(settings)
     try:
-        await ensure_schema(container.engine)
-        refresher = container.refresher
-        before = refresher.cutoff(older_than)
-        total = await refresher.count(before=before, limit=limit)
-        with Display(stderr, total=total, doing="refreshing") as display:
-            return await refresher.run(before=before, limit=limit, listener=display)
+        with database_errors():
+            await ensure_schema(container.engine)
+            refresher = container.refresher
+            before = refresher.cutoff(older_than)
+            total = await refresher.count(before=before, limit=limit)
+            with Display(stderr, total=total, doing="refreshing") as display:
+                return await refresher.run(before=before, limit=limit, listener=display)
     finally:
         await container.aclose()
