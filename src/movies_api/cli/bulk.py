@@ -76,9 +76,14 @@ class Display:
             self._bar.stop()
 
     def __call__(self, result: LineResult) -> None:
+        if self._plain:
+            # Written as is: rendering through Rich cost ~0.2 ms a line on the event loop,
+            # so a thousand lines held up two rounds of OMDb requests.
+            self._console.file.write(describe(result) + "\n")
+            return
         if self._bar is not None and self._task is not None:
             self._bar.advance(self._task)
-        if self._plain or result.outcome not in SUCCESSES:
+        if result.outcome not in SUCCESSES:
             self._console.print(escape(describe(result)), highlight=False, soft_wrap=True)
 
 
