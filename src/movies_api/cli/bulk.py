@@ -12,8 +12,14 @@ from typing import Self
 
 import orjson
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from movies_api.services.bulk import SUCCESSES, BulkRun, LineResult, Outcome
 from movies_api.services.errors import (
@@ -47,10 +53,9 @@ class Display:
 
     def __init__(self, console: Console, *, total: int, doing: str) -> None:
         self._console = console
-        self._plain = not console.is_terminal
         self._bar: Progress | None = None
-        self._task = None
-        if not self._plain:
+        self._task = TaskID(0)
+        if console.is_terminal:
             self._bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -76,15 +81,14 @@ class Display:
             self._bar.stop()
 
     def __call__(self, result: LineResult) -> None:
-        if self._plain:
+        if self._bar is None:
             # Written as is: rendering through Rich cost ~0.2 ms a line on the event loop,
             # so a thousand lines held up two rounds of OMDb requests.
             self._console.file.write(describe(result) + "\n")
             return
-        if self._bar is not None and self._task is not None:
-            self._bar.advance(self._task)
+        self._bar.advance(self._task)
         if result.outcome not in SUCCESSES:
-            self._console.print(escape(describe(result)), highlight=False, soft_wrap=True)
+            self._console.print(describe(result), markup=False, highlight=False, soft_wrap=True)
 
 
 def describe(result: LineResult) -> str:

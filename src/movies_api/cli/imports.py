@@ -52,8 +52,9 @@ def read_source(source: str) -> str:
 
 def run_import(settings: Settings, source: str, *, report: Path | None, dry_run: bool) -> int:
     """Import (or check) the list; the exit status as contract §4 gives it."""
-    stdout = Console(highlight=False, soft_wrap=True)
-    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    # No markup: lines and OMDb's messages are shown as they are, brackets and all.
+    stdout = Console(markup=False, highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     try:
         entries = read_list(read_source(source))
     except UnreadableFile as error:
@@ -109,14 +110,15 @@ async def _catalogue_exists(container: Container) -> bool:
 def _dry_run_summary(run: BulkRun, stdout: Console) -> int:
     """Lists the lines a run would ask OMDb about; 0 when every line could be read."""
     counts = run.counts()
+    asked = counts[Outcome.WOULD_ASK]
     for result in run.results:
         if result.outcome is Outcome.WOULD_ASK:
-            stdout.print(f"line {result.line}: {result.input.strip()}", markup=False)
+            stdout.print(f"line {result.line}: {result.input.strip()}")
     for result in run.results:
         if result.outcome is Outcome.FAILED:
-            stdout.print(f"line {result.line}: unreadable: {result.detail}", markup=False)
+            stdout.print(f"line {result.line}: unreadable: {result.detail}")
     stdout.print(
-        f"dry run: would ask OMDb about {counts[Outcome.WOULD_ASK]} lines; "
+        f"dry run: would ask OMDb about {asked} line{'' if asked == 1 else 's'}; "
         f"already stored {counts[Outcome.ALREADY_STORED]}, "
         f"duplicates {counts[Outcome.DUPLICATE]}, unreadable {counts[Outcome.FAILED]}; "
         "nothing was asked or changed"

@@ -45,8 +45,9 @@ def run_refresh(
     settings: Settings, *, older_than: timedelta, limit: int | None, report: Path | None
 ) -> int:
     """Refresh; 0 when every movie due was refreshed (or none was due), else 1."""
-    stdout = Console(highlight=False, soft_wrap=True)
-    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    # No markup: lines and OMDb's messages are shown as they are, brackets and all.
+    stdout = Console(markup=False, highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     try:
         run = asyncio.run(_run(settings, older_than, limit, stderr))
     except CatalogueError as error:
