@@ -28,6 +28,7 @@ SIMULATOR_DEFAULTS: dict[str, object] = {
     "quota": None,
     "api_keys": None,
     "down": False,
+    "synthesize_ids": False,
 }
 
 

@@ -257,6 +257,8 @@ def test_openapi_describes_every_route_both_key_schemes_and_problem_responses(
         "/movies": {"get", "post"},
         "/movies/by-title": {"get"},
         "/movies/{movie_id}": {"get", "delete"},
+        "/movies/{movie_id}/refresh": {"post"},
+        "/omdb/search": {"get"},
         "/healthz": {"get"},
         "/readyz": {"get"},
         "/metrics": {"get"},
@@ -267,14 +269,19 @@ def test_openapi_describes_every_route_both_key_schemes_and_problem_responses(
         ("http", "bearer", None),
         ("apiKey", None, "X-API-Key"),
     }
-    delete = paths["/movies/{movie_id}"]["delete"]
-    assert {name for requirement in delete["security"] for name in requirement} == set(schemes)
+    for keyed in (
+        paths["/movies/{movie_id}"]["delete"],
+        paths["/movies/{movie_id}/refresh"]["post"],
+    ):
+        assert {name for requirement in keyed["security"] for name in requirement} == set(schemes)
     for path, method, statuses in [
         ("/movies", "get", {"422"}),
         ("/movies/{movie_id}", "get", {"404", "422"}),
         ("/movies/by-title", "get", {"300", "404", "422"}),
         ("/movies", "post", {"404", "409", "422", "429", "502", "503", "504"}),
         ("/movies/{movie_id}", "delete", {"401", "403", "404", "422"}),
+        ("/movies/{movie_id}/refresh", "post", {"401", "403", "404", "422", "502", "503", "504"}),
+        ("/omdb/search", "get", {"422", "429", "502", "503", "504"}),
         ("/readyz", "get", {"503"}),
     ]:
         responses = paths[path][method]["responses"]
@@ -282,8 +289,8 @@ def test_openapi_describes_every_route_both_key_schemes_and_problem_responses(
         for status in statuses:
             assert PROBLEM_JSON in responses[status]["content"], (path, method, status)
     body = paths["/movies"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["title"]
-    assert {"title", "year", "type"} <= set(body["properties"])
+    assert "required" not in body  # exactly one of title and id
+    assert {"title", "id", "year", "type"} <= set(body["properties"])
     assert_every_reference_resolves(document)
     by_title = {p["name"]: p for p in paths["/movies/by-title"]["get"]["parameters"]}
     assert by_title["title"]["required"] is True

@@ -113,16 +113,29 @@ async def test_stored_ids_names_exactly_the_stored_ones(units: UnitsOfWork) -> N
     assert none == set()
 
 
-async def test_stored_titles_gives_the_years_each_matching_title_has(units: UnitsOfWork) -> None:
+async def test_stored_titles_gives_the_movies_each_matching_title_has(units: UnitsOfWork) -> None:
     keys = [match_key(t) for t in ("dune", "  AMÉLIE ", "the   thing", "No Such Film", "8½")]
     async with units() as uow:
         found = await uow.movies.stored_titles([*keys, "bad\x00key"])
-    assert found == {
-        "dune": {1984, 2021, None},
-        "amelie": {2001, 1999, None},
-        "the thing": {1982, 2011},
-        match_key("8½"): {1963},
+    shown = {key: [(m.id, m.year, m.type) for m in movies] for key, movies in found.items()}
+    assert shown == {
+        "dune": [
+            ("tt0087182", 1984, "movie"),
+            ("tt9000007", 1984, "movie"),
+            ("tt1160419", 2021, "movie"),
+            ("tt9000006", None, "movie"),
+        ],
+        "amelie": [
+            ("tt9000001", 1999, "movie"),
+            ("tt0211915", 2001, "movie"),
+            ("tt9000003", 2001, "movie"),
+            ("tt9000002", None, "movie"),
+        ],
+        "the thing": [("tt0084787", 1982, "movie"), ("tt0905372", 2011, "movie")],
+        match_key("8½"): [("tt0056801", 1963, "movie")],
     }
+    assert found["amelie"][1].title == "Amélie"
+    assert found["amelie"][1].poster_url == AMELIE.poster_url
 
 
 async def test_replace_overwrites_the_details_keeps_added_at_and_moves_refreshed_at(

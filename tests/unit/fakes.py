@@ -11,7 +11,7 @@ from typing import Self
 
 from movies_api.domain.document import movie_document
 from movies_api.domain.listing import Listed, Listing, ListingSlice, Position
-from movies_api.domain.movie import Movie, MovieDetails
+from movies_api.domain.movie import Movie, MovieDetails, MovieSummary
 from movies_api.domain.titles import match_key, sort_key
 from movies_api.services.ports import StoredKey
 from tests.reference_listing import Query, Reference
@@ -110,13 +110,16 @@ class FakeMovies:
     async def stored_ids(self, ids: Iterable[str]) -> set[str]:
         return {movie_id for movie_id in ids if movie_id in self.staged}
 
-    async def stored_titles(self, keys: Iterable[str]) -> dict[str, set[int | None]]:
+    async def stored_titles(self, keys: Iterable[str]) -> dict[str, list[MovieSummary]]:
         wanted = set(keys)
-        found: dict[str, set[int | None]] = {}
-        for movie in self.staged.values():
+        found: dict[str, list[MovieSummary]] = {}
+        for movie in sorted(self.staged.values(), key=title_order):
             key = match_key(movie.title)
             if key in wanted:
-                found.setdefault(key, set()).add(movie.year)
+                summary = MovieSummary(
+                    movie.id, movie.title, movie.year, movie.type, movie.poster_url
+                )
+                found.setdefault(key, []).append(summary)
         return found
 
     async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:

@@ -105,20 +105,44 @@ async def test_ids_are_added_and_stored_ones_never_reach_omdb() -> None:
     assert run.stopped is None
 
 
-async def test_a_title_line_is_skipped_when_a_stored_title_matches_and_the_year_if_given() -> None:
-    store = store_with(stored_movie(movie_id(5), "Film 5", 1955))
+async def test_a_title_line_is_skipped_when_a_stored_title_matches_and_year_and_type_if_given() -> (
+    None
+):
+    store = store_with(
+        stored_movie(movie_id(5), "Film 5", 1955), stored_movie(movie_id(6), "Film 6", 1956)
+    )
     omdb = CountingOmdb()
-    text = "title,year\n  film   5 ,\nFILM 5,1955\nFilm 5,1999\nFilm 6,\n"
+    text = (
+        "title,year,type\n  film   5 ,,\nFILM 5,1955,movie\nFilm 5,1999,\nFilm 6,,series\n"
+        "Film 7,,\n"
+    )
 
     run = await importer(store, omdb).run(read_list(text))
 
-    assert [(r.line, r.outcome) for r in run.results] == [
-        (2, Outcome.ALREADY_STORED),
-        (3, Outcome.ALREADY_STORED),
-        (4, Outcome.NOT_FOUND),  # asked: no Film 5 from 1999 is stored (nor known to OMDb)
-        (5, Outcome.ADDED),
+    assert [(r.line, r.outcome, r.id) for r in run.results] == [
+        (2, Outcome.ALREADY_STORED, movie_id(5)),
+        (3, Outcome.ALREADY_STORED, movie_id(5)),
+        (4, Outcome.NOT_FOUND, None),  # no Film 5 from 1999 is stored (nor known to OMDb)
+        (5, Outcome.NOT_FOUND, None),  # the stored Film 6 is a movie, not a series
+        (6, Outcome.ADDED, movie_id(7)),
     ]
-    assert omdb.calls == [("title", "Film 5", 1999, None), ("title", "Film 6", None, None)]
+    assert run.results[0].detail == "Film 5 (1955)"
+    assert omdb.calls == [
+        ("title", "Film 5", 1999, None),
+        ("title", "Film 6", None, "series"),
+        ("title", "Film 7", None, None),
+    ]
+
+
+async def test_a_title_several_stored_movies_match_is_stored_and_names_them() -> None:
+    store = store_with(
+        stored_movie(movie_id(5), "Remake", 1955), stored_movie(movie_id(6), "Remake", 1999)
+    )
+
+    run = await importer(store, CountingOmdb()).run(read_list("remake\n"))
+
+    assert run.results[0].outcome is Outcome.ALREADY_STORED
+    assert run.results[0].detail == f"2 stored movies match: {movie_id(5)}, {movie_id(6)}"
 
 
 async def test_a_title_omdb_resolves_to_a_stored_id_ends_already_stored() -> None:

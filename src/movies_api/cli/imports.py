@@ -9,7 +9,15 @@ from pathlib import Path
 from rich.console import Console
 
 from movies_api.bootstrap import Container, build_container
-from movies_api.cli.bulk import Display, stop_reason, summary, write_report
+from movies_api.cli.bulk import (
+    INTERRUPTED_STATUS,
+    Display,
+    database_errors,
+    interrupted,
+    stop_reason,
+    summary,
+    write_report,
+)
 from movies_api.db.schema import current_revision, ensure_schema
 from movies_api.db.urls import sqlite_file
 from movies_api.services.bulk import BulkRun, Outcome
@@ -44,7 +52,9 @@ def read_source(source: str) -> str:
 
 def run_import(settings: Settings, source: str, *, report: Path | None, dry_run: bool) -> int:
     """Import (or check) the list; the exit status as contract §4 gives it."""
-    stdout, stderr = Console(highlight=False), Console(stderr=True, highlight=False)
+    # No markup: lines and OMDb's messages are shown as they are, brackets and all.
+    stdout = Console(markup=False, highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     try:
         entries = read_list(read_source(source))
     except UnreadableFile as error:
@@ -53,11 +63,15 @@ def run_import(settings: Settings, source: str, *, report: Path | None, dry_run:
     if not entries:
         stdout.print("the list holds no lines: nothing to do")
         return 0
+    command = f"movies-api import {source}"
     try:
         run = asyncio.run(_run(settings, entries, stderr=stderr, dry_run=dry_run))
     except CatalogueError as error:  # the database failed before any result was known
         stderr.print(f"movies-api import: {error}; nothing more was done")
         return 1
+    except KeyboardInterrupt:
+        stderr.print(interrupted(command))
+        return INTERRUPTED_STATUS
     if report is not None:
         write_report(report, run)
     if dry_run:
@@ -65,7 +79,6 @@ def run_import(settings: Settings, source: str, *, report: Path | None, dry_run:
     stdout.print(summary(run, _SHOWN))
     if run.stopped is not None:
         not_tried = run.counts()[Outcome.NOT_TRIED]
-        command = f"movies-api import {source}"
         stderr.print(stop_reason(run.stopped, not_tried, command=command))
     return 0 if run.succeeded else 1
 
@@ -75,12 +88,13 @@ async def _run(
 ) -> BulkRun:
     container = build_container(settings)
     try:
-        if dry_run:
-            exists = await _catalogue_exists(container)
-            return await container.importer.dry_run(entries, catalogue_exists=exists)
-        await ensure_schema(container.engine)
-        with Display(stderr, total=len(entries), doing="importing") as display:
-            return await container.importer.run(entries, display)
+        with database_errors():
+            if dry_run:
+                exists = await _catalogue_exists(container)
+                return await container.importer.dry_run(entries, catalogue_exists=exists)
+            await ensure_schema(container.engine, migrate_if_behind=settings.migrate_on_start)
+            with Display(stderr, total=len(entries), doing="importing") as display:
+                return await container.importer.run(entries, display)
     finally:
         await container.aclose()
 
@@ -96,14 +110,15 @@ async def _catalogue_exists(container: Container) -> bool:
 def _dry_run_summary(run: BulkRun, stdout: Console) -> int:
     """Lists the lines a run would ask OMDb about; 0 when every line could be read."""
     counts = run.counts()
+    asked = counts[Outcome.WOULD_ASK]
     for result in run.results:
         if result.outcome is Outcome.WOULD_ASK:
-            stdout.print(f"line {result.line}: {result.input.strip()}", markup=False)
+            stdout.print(f"line {result.line}: {result.input.strip()}")
     for result in run.results:
         if result.outcome is Outcome.FAILED:
-            stdout.print(f"line {result.line}: unreadable: {result.detail}", markup=False)
+            stdout.print(f"line {result.line}: unreadable: {result.detail}")
     stdout.print(
-        f"dry run: would ask OMDb about {counts[Outcome.WOULD_ASK]} lines; "
+        f"dry run: would ask OMDb about {asked} line{'' if asked == 1 else 's'}; "
         f"already stored {counts[Outcome.ALREADY_STORED]}, "
         f"duplicates {counts[Outcome.DUPLICATE]}, unreadable {counts[Outcome.FAILED]}; "
         "nothing was asked or changed"

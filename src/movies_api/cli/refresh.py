@@ -10,7 +10,15 @@ from pathlib import Path
 from rich.console import Console
 
 from movies_api.bootstrap import build_container
-from movies_api.cli.bulk import Display, stop_reason, summary, write_report
+from movies_api.cli.bulk import (
+    INTERRUPTED_STATUS,
+    Display,
+    database_errors,
+    interrupted,
+    stop_reason,
+    summary,
+    write_report,
+)
 from movies_api.db.schema import ensure_schema
 from movies_api.services.bulk import BulkRun, Outcome
 from movies_api.services.errors import CatalogueError
@@ -37,12 +45,17 @@ def run_refresh(
     settings: Settings, *, older_than: timedelta, limit: int | None, report: Path | None
 ) -> int:
     """Refresh; 0 when every movie due was refreshed (or none was due), else 1."""
-    stdout, stderr = Console(highlight=False), Console(stderr=True, highlight=False)
+    # No markup: lines and OMDb's messages are shown as they are, brackets and all.
+    stdout = Console(markup=False, highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     try:
         run = asyncio.run(_run(settings, older_than, limit, stderr))
     except CatalogueError as error:
         stderr.print(f"movies-api refresh: {error}; nothing more was done")
         return 1
+    except KeyboardInterrupt:
+        stderr.print(interrupted("movies-api refresh"))
+        return INTERRUPTED_STATUS
     if report is not None:
         write_report(report, run)
     if not run.results:
@@ -60,11 +73,12 @@ async def _run(
 ) -> BulkRun:
     container = build_container(settings)
     try:
-        await ensure_schema(container.engine)
-        refresher = container.refresher
-        before = refresher.cutoff(older_than)
-        total = await refresher.count(before=before, limit=limit)
-        with Display(stderr, total=total, doing="refreshing") as display:
-            return await refresher.run(before=before, limit=limit, listener=display)
+        with database_errors():
+            await ensure_schema(container.engine, migrate_if_behind=settings.migrate_on_start)
+            refresher = container.refresher
+            before = refresher.cutoff(older_than)
+            total = await refresher.count(before=before, limit=limit)
+            with Display(stderr, total=total, doing="refreshing") as display:
+                return await refresher.run(before=before, limit=limit, listener=display)
     finally:
         await container.aclose()

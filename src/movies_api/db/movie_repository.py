@@ -31,7 +31,7 @@ from movies_api.db.movie_rows import (
 from movies_api.db.state_repository import lock_catalogue, read_state
 from movies_api.db.title_anchors import StretchCache
 from movies_api.domain.listing import COUNT_CAP, Listing, ListingSlice, Position
-from movies_api.domain.movie import Movie, MovieDetails, Rating
+from movies_api.domain.movie import Movie, MovieDetails, MovieSummary, Rating
 
 _TABLE, _GENRES, _PEOPLE = MOVIES, MOVIE_GENRES, MOVIE_PEOPLE
 _FIELDS = [field.name for field in fields(Movie)]
@@ -66,8 +66,17 @@ _KEY = select(_TABLE.c.title_key, _TABLE.c.year_key, _TABLE.c.id, _TABLE.c.added
     _TABLE.c.id == bindparam("movie_id")
 )
 _STORED_IDS = select(_TABLE.c.id).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-_STORED_TITLES = select(_TABLE.c.match_key, _TABLE.c.year).where(
-    _TABLE.c.match_key.in_(bindparam("keys", expanding=True))
+_STORED_TITLES = (
+    select(
+        _TABLE.c.match_key,
+        _TABLE.c.id,
+        _TABLE.c.title,
+        _TABLE.c.year,
+        _TABLE.c.type,
+        _TABLE.c.poster_url,
+    )
+    .where(_TABLE.c.match_key.in_(bindparam("keys", expanding=True)))
+    .order_by(*listing_queries.TITLE_ORDER)
 )
 
 
@@ -198,10 +207,10 @@ def _stored_ids(connection: Connection, ids: list[str]) -> set[str]:
     return set(connection.execute(_STORED_IDS, {"ids": ids}).scalars())
 
 
-def _stored_titles(connection: Connection, keys: list[str]) -> dict[str, set[int | None]]:
-    found: dict[str, set[int | None]] = {}
-    for key, year in connection.execute(_STORED_TITLES, {"keys": keys}):
-        found.setdefault(key, set()).add(year)
+def _stored_titles(connection: Connection, keys: list[str]) -> dict[str, list[MovieSummary]]:
+    found: dict[str, list[MovieSummary]] = {}
+    for key, *summary in connection.execute(_STORED_TITLES, {"keys": keys}):
+        found.setdefault(key, []).append(MovieSummary(*summary))
     return found
 
 
@@ -270,7 +279,7 @@ class SqlMovieRepository:
         wanted = list(dict.fromkeys(ids))
         return await self._session.run(_stored_ids, wanted) if wanted else set()
 
-    async def stored_titles(self, keys: Iterable[str]) -> dict[str, set[int | None]]:
+    async def stored_titles(self, keys: Iterable[str]) -> dict[str, list[MovieSummary]]:
         # NUL cannot be in a stored title (PostgreSQL text refuses it), nor in a parameter.
         wanted = list(dict.fromkeys(key for key in keys if "\x00" not in key))
         return await self._session.run(_stored_titles, wanted) if wanted else {}

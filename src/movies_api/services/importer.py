@@ -3,7 +3,8 @@ what the catalogue does not hold yet.
 
 Lines are checked against the catalogue a chunk at a time, two queries per chunk (ids
 in one, titles in the other); a title line counts as stored when a stored title matches
-it (contract §1) and, when the line gives one, the year too. Only the rest cost an OMDb
+it (contract §1) and, when the line gives them, its year and type too (a CSV asking for
+the series "Dune" is not held by the film). Only the rest cost an OMDb
 request, so a run after a quota stop, a failure or an interrupted run asks only about
 what is still missing. A line repeating an earlier one (the same id, or the same title,
 year and type) is never asked twice.
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from itertools import islice
 
-from movies_api.domain.movie import MovieDetails
+from movies_api.domain.movie import MovieDetails, MovieSummary
 from movies_api.domain.titles import match_key
 from movies_api.services import upstream
 from movies_api.services.bulk import (
@@ -58,7 +59,7 @@ class Importer:
     async def run(self, entries: Sequence[Entry], listener: Listener | None = None) -> BulkRun:
         """Add what is missing; one result per entry, in input order."""
         firsts, repeats = _split_repeats(entries)
-        run = await self._runner.run(self._chunks(firsts, ask=True), self._commit, listener)
+        run = await self._runner.run(self._chunks(firsts), self._commit, listener)
         return _with_repeats(run, repeats, listener)
 
     async def dry_run(
@@ -73,7 +74,7 @@ class Importer:
         migrated) nothing counts as stored and the database is not read."""
         firsts, repeats = _split_repeats(entries)
         run = BulkRun()
-        async for chunk in self._chunks(firsts, ask=False, read=catalogue_exists):
+        async for chunk in self._chunks(firsts, read=catalogue_exists):
             would_ask = [LineResult(j.line, j.input, Outcome.WOULD_ASK, j.id) for j in chunk.jobs]
             for result in (*chunk.decided, *would_ask):
                 run.results.append(result)
@@ -82,13 +83,13 @@ class Importer:
         run.results.sort(key=lambda result: result.line)
         return _with_repeats(run, repeats, listener)
 
-    async def _chunks(
-        self, entries: Sequence[Entry], *, ask: bool, read: bool = True
-    ) -> AsyncIterator[Chunk]:
+    async def _chunks(self, entries: Sequence[Entry], *, read: bool = True) -> AsyncIterator[Chunk]:
+        """Chunks of lines: unreadable and stored ones decided, a job (not yet asked) for
+        each of the others."""
         for chunk in _chunked(entries, self._batch_size):
             wanted = [entry for entry in chunk if isinstance(entry, Wanted)]
             ids: set[str] = set()
-            titles: dict[str, set[int | None]] = {}
+            titles: dict[str, Sequence[MovieSummary]] = {}
             if read and wanted:
                 async with self._uow() as uow:
                     ids = await uow.movies.stored_ids(w.id for w in wanted if w.id)
@@ -104,12 +105,11 @@ class Importer:
             ]
             jobs: list[Job] = []
             for entry in wanted:
-                if _is_stored(entry, ids, titles):
-                    decided.append(
-                        LineResult(entry.line, entry.text, Outcome.ALREADY_STORED, entry.id)
-                    )
+                stored = _stored_as(entry, ids, titles)
+                if stored is not None:
+                    decided.append(stored)
                 else:
-                    jobs.append(self._job(entry) if ask else Job(entry.line, entry.text, _never))
+                    jobs.append(self._job(entry))
             yield Chunk(decided, jobs)
 
     def _job(self, entry: Wanted) -> Job:
@@ -160,15 +160,33 @@ def _chunked(entries: Sequence[Entry], size: int) -> Iterable[list[Entry]]:
         yield chunk
 
 
-async def _never() -> MovieDetails:
-    raise AssertionError("a dry run asks OMDb nothing")
+def _stored_as(
+    entry: Wanted, ids: set[str], titles: dict[str, Sequence[MovieSummary]]
+) -> LineResult | None:
+    """The line's result when the catalogue holds what it names, else None.
 
-
-def _is_stored(entry: Wanted, ids: set[str], titles: dict[str, set[int | None]]) -> bool:
+    A title line is held when a stored title matches it (contract §1) and the line's year
+    and type, where it gives them, match too.
+    """
     if entry.id is not None:
-        return entry.id in ids
-    years = titles.get(match_key(entry.title or ""))
-    return years is not None and (entry.year is None or entry.year in years)
+        held = entry.id in ids
+        return (
+            LineResult(entry.line, entry.text, Outcome.ALREADY_STORED, entry.id) if held else None
+        )
+    matches = [
+        movie
+        for movie in titles.get(match_key(entry.title or ""), ())
+        if (entry.year is None or movie.year == entry.year)
+        and (entry.type is None or movie.type == entry.type)
+    ]
+    if not matches:
+        return None
+    if len(matches) > 1:
+        detail = f"{len(matches)} stored movies match: {', '.join(m.id for m in matches)}"
+        return LineResult(entry.line, entry.text, Outcome.ALREADY_STORED, detail=detail)
+    (movie,) = matches
+    named = f"{movie.title} ({movie.year or 'no year'})"
+    return LineResult(entry.line, entry.text, Outcome.ALREADY_STORED, movie.id, named)
 
 
 def _key(entry: Wanted) -> _Key:

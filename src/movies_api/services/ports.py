@@ -67,9 +67,9 @@ class MovieRepository(Protocol):
         """Which of ``ids`` are stored, in one query."""
         ...
 
-    async def stored_titles(self, keys: Iterable[str]) -> Mapping[str, set[int | None]]:
+    async def stored_titles(self, keys: Iterable[str]) -> Mapping[str, Sequence[MovieSummary]]:
         """For each of ``keys`` (``domain.titles.match_key``) a stored title matches, the
-        years of the movies it matches; in one query."""
+        movies it matches, in title order; in one query."""
         ...
 
     async def replace(self, details: MovieDetails, *, refreshed_at: datetime) -> Movie | None:

@@ -396,6 +396,7 @@ async def test_config_shows_and_changes_the_knobs(sim: httpx.AsyncClient) -> Non
         "api_keys": None,
         "down": False,
         "random_seed": 0,
+        "synthesize_ids": False,
     }
     changed = await configure(sim, latency_ms=1.5, api_keys=["b", "a"], quota=10)
     assert changed == {**shown, "latency_ms": 1.5, "api_keys": ["a", "b"], "quota": 10}

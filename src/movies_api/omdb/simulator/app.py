@@ -17,6 +17,9 @@ not OMDb's: they let a test count requests, change the knobs of ``SimulatorConfi
 time, and change a record between two fetches (``POST /__sim/records/tt0133093`` with
 ``{"imdbRating": "9.9"}`` sets those fields, as a real record changes when its ratings or
 box office move). ``/__sim/reset`` zeroes the counters and quotas and undoes record changes.
+With the ``synthesize_ids`` knob on, ``i=`` answers any well-formed id the catalogue lacks
+with a copy of a bundled record (its title suffixed with the id), for bulk imports that
+need more movies than the catalogue holds.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class SimulatorConfig:
     api_keys: frozenset[str] | None = None
     down: bool = False
     random_seed: int = 0
+    # Answer ``i=`` for any well-formed id the catalogue lacks with a record made from a
+    # bundled one: bulk imports and benchmarks need more distinct movies than it holds.
+    synthesize_ids: bool = False
 
     def __post_init__(self) -> None:
         # Checked here because /__sim/config builds configs from untyped JSON.
@@ -92,6 +98,7 @@ class SimulatorConfig:
         )
         _require(isinstance(self.down, bool), "down must be a boolean")
         _require(_is_int(self.random_seed), "random_seed must be an int")
+        _require(isinstance(self.synthesize_ids, bool), "synthesize_ids must be a boolean")
 
     def accepts(self, key: str) -> bool:
         """Whether ``key`` is a valid API key here."""
@@ -306,6 +313,8 @@ class _Simulator:
             if movie_id is None:
                 return _refusal("Incorrect IMDb ID.")
             record = self._catalogue.by_id(movie_id)
+            if record is None and self._config.synthesize_ids:
+                record = _synthesized(self._records, movie_id)
             if record is None:
                 return _refusal("Error getting data.")
             return _record(record, params.get("plot"))
@@ -334,6 +343,12 @@ def _search_page(hits: list[_Record], page: int) -> Response:
             "Response": "True",
         }
     )
+
+
+def _synthesized(records: list[_Record], movie_id: str) -> _Record:
+    """A record for ``movie_id`` made from a bundled one, the same for the same id."""
+    model = records[int(movie_id[2:]) % len(records)]
+    return {**model, "imdbID": movie_id, "Title": f"{model['Title']} ({movie_id})"}
 
 
 def _record(record: _Record, plot: str | None) -> JSONResponse:
