@@ -9,6 +9,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: on two busy cores an example's time says nothing about the code.
+settings.register_profile("movies-api", deadline=None)
+settings.load_profile("movies-api")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MOVIES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
