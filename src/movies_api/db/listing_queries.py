@@ -146,7 +146,14 @@ class ListingQuery:
 
     def count(self, *, cap: int, tier: int | None = None) -> int:
         """How many movies the listing holds (in ``tier`` when given), counting at most ``cap``."""
-        if self._sqlite and self._listing.words and not self._filters:
+        words = self._listing.words
+        if words and not self._filters and tier is None:
+            # The word counts settle a common word (at least ``cap``) or an absent one (0)
+            # without reading a single match.
+            least, most = search_index.word_bounds(self._connection, words)
+            if least >= cap or most == 0:
+                return min(least, cap)
+        if self._sqlite and words and not self._filters:
             # Words alone: FTS5 counts its own matches, no row of either table read.
             fts = search_index.MOVIE_FTS
             statement = select(literal(1)).select_from(fts)

@@ -138,6 +138,19 @@ class MoviePersonRow(Base):
     __table_args__ = (Index("ix_movie_people_movie_id", movie_id, role, name_key),)
 
 
+class SearchTermRow(Base):
+    """How many movies hold a search word (in any group): kept exact by every write.
+
+    A common word's count is then one row, not ten thousand index entries and rows read
+    to find out there are more than ten thousand (``db.search_index.word_bounds``).
+    """
+
+    __tablename__ = "search_terms"
+
+    word: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    movies: Mapped[int] = mapped_column(BigInteger)
+
+
 class TitleAnchorRow(Base):
     """A stretch of the title order, named by its first position, and how many movies it holds.
 
@@ -191,3 +204,4 @@ MOVIES = cast(Table, MovieRow.__table__)
 MOVIE_GENRES = cast(Table, MovieGenreRow.__table__)
 MOVIE_PEOPLE = cast(Table, MoviePersonRow.__table__)
 TITLE_ANCHORS = cast(Table, TitleAnchorRow.__table__)
+SEARCH_TERMS = cast(Table, SearchTermRow.__table__)

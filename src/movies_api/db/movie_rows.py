@@ -93,6 +93,11 @@ class SearchWords:
     people: tuple[str, ...]
     plot: tuple[str, ...]
 
+    @property
+    def every(self) -> set[str]:
+        """Each word once, whatever group it is in: what the word counts count."""
+        return {*self.title, *self.people, *self.plot}
+
     @classmethod
     def of(cls, details: MovieDetails) -> SearchWords:
         people = [*details.genres, *details.directors, *details.writers, *details.actors]
