@@ -153,7 +153,10 @@ class ListingQuery:
             least, most = search_index.word_bounds(self._connection, words)
             if least >= cap or most == 0:
                 return min(least, cap)
-        if self._sqlite and words and not self._filters:
+        alone = self._one_junction()
+        if alone is not None:  # one genre or one person: their own index holds the answer
+            statement = alone
+        elif self._sqlite and words and not self._filters:
             # Words alone: FTS5 counts its own matches, no row of either table read.
             fts = search_index.MOVIE_FTS
             statement = select(literal(1)).select_from(fts)
@@ -164,6 +167,23 @@ class ListingQuery:
         return self._connection.execute(
             select(func.count()).select_from(statement.subquery())
         ).scalar_one()
+
+    def _one_junction(self) -> Select[Any] | None:
+        """The movies of the listing from one junction table's key alone, when a single
+        genre, director or actor is all that narrows it: an index-only count."""
+        listing = self._listing
+        others = (listing.words, listing.type, listing.year, listing.year_min, listing.year_max)
+        if listing.rating_min is not None or any(value not in (None, ()) for value in others):
+            return None
+        people = [
+            (role, name) for role, name in (("d", listing.director), ("a", listing.actor)) if name
+        ]
+        if len(listing.genres) == 1 and not people:
+            return select(literal(1)).where(_GENRES.c.genre_key == listing.genres[0])
+        if len(people) == 1 and not listing.genres:
+            ((role, name),) = people
+            return select(literal(1)).where(_PEOPLE.c.role == role, _PEOPLE.c.name_key == name)
+        return None
 
     def _rows(
         self,
