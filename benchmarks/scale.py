@@ -287,7 +287,7 @@ async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -
         await engine.dispose()
 
 
-Prepared = tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]], dict[str, Any]]
+Prepared = tuple[dict[str, Any], list[dict[str, str]], list[dict[str, Any]], dict[str, Any]]
 
 
 def _prepared(
@@ -371,7 +371,7 @@ async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int
         await connection.execute(f"DROP INDEX IF EXISTS {index.name}")
     await connection.execute("DROP INDEX IF EXISTS ix_movies_search_vector")
     genres: list[tuple[str, str]] = []
-    people: list[tuple[str, str, str]] = []
+    people: list[tuple[str, str, str, int, str]] = []
     count = 0
 
     async def movie_csv() -> AsyncIterator[bytes]:
@@ -382,7 +382,10 @@ async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int
             count = n
             writer.writerow([_csv(values[name]) for name in _COPY_COLUMNS])
             genres.extend((g["genre_key"], g["movie_id"]) for g in movie_genres)
-            people.extend((p["role"], p["name_key"], p["movie_id"]) for p in movie_people)
+            people.extend(
+                (p["role"], p["name_key"], p["title_key"], p["year_key"], p["movie_id"])
+                for p in movie_people
+            )
             if n % batch == 0:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
@@ -396,7 +399,9 @@ async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int
         "movie_genres", records=genres, columns=["genre_key", "movie_id"]
     )
     await connection.copy_records_to_table(
-        "movie_people", records=people, columns=["role", "name_key", "movie_id"]
+        "movie_people",
+        records=people,
+        columns=["role", "name_key", "title_key", "year_key", "movie_id"],
     )
     for index in _secondary_indexes():
         columns = ", ".join(_index_column(expression) for expression in index.expressions)

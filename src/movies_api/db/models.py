@@ -125,12 +125,19 @@ class MovieGenreRow(Base):
 
 
 class MoviePersonRow(Base):
-    """A director, writer or actor of a movie, the name folded as titles are."""
+    """A director, writer or actor of a movie, the name folded as titles are.
+
+    The movie's title-order keys ride along, so the key walks one person's filmography in
+    title order (and checks its years) without reading a movie row until the page is
+    known: a prolific director's films are thousands of rows scattered across the table.
+    """
 
     __tablename__ = "movie_people"
 
     role: Mapped[str] = mapped_column(String(1), primary_key=True)
     name_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    title_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    year_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     movie_id: Mapped[str] = mapped_column(
         ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
     )

@@ -86,11 +86,15 @@ def upgrade() -> None:
         "movie_people",
         sa.Column("role", sa.String(1), nullable=False),
         sa.Column("name_key", title_key, nullable=False),
+        sa.Column("title_key", title_key, nullable=False),
+        sa.Column("year_key", sa.Integer(), nullable=False),
         sa.Column("movie_id", sa.String(12), nullable=False),
         sa.ForeignKeyConstraint(
             ["movie_id"], ["movies.id"], name="fk_movie_people_movie_id_movies", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("role", "name_key", "movie_id", name="pk_movie_people"),
+        sa.PrimaryKeyConstraint(
+            "role", "name_key", "title_key", "year_key", "movie_id", name="pk_movie_people"
+        ),
     )
     op.create_index("ix_movie_people_movie_id", "movie_people", ["movie_id", "role", "name_key"])
     op.create_table(
@@ -142,7 +146,7 @@ def _backfill(connection: sa.Connection) -> None:
     while batch := result.fetchmany(BATCH):
         updates: list[dict[str, Any]] = []
         genres: list[dict[str, str]] = []
-        people: list[dict[str, str]] = []
+        people: list[dict[str, Any]] = []
         searched: list[dict[str, Any]] = []
         for row in batch:
             count += 1
