@@ -23,6 +23,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
@@ -267,16 +268,17 @@ async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -
         await ensure_schema(engine)
         sessions = session_factory(engine, unlimited)
         postgres = engine.url.get_backend_name() != "sqlite"
-        movies = _prepared(generate(count, seed=seed), postgres=postgres)
+        words: Counter[str] = Counter()
+        movies = _prepared(generate(count, seed=seed), postgres=postgres, words=words)
         if not postgres:
-            await asyncio.to_thread(_load_sqlite, sessions, movies, batch)
+            await asyncio.to_thread(_load_sqlite, sessions, movies, batch, words)
         else:
             async with engine.connect() as connection:
                 raw = await connection.get_raw_connection()
                 loaded = await _load_postgres(raw.driver_connection, movies, batch)
                 await connection.commit()
             async with engine.begin() as connection:
-                await connection.run_sync(_finish, loaded)
+                await connection.run_sync(_finish, loaded, words)
             async with engine.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await autocommit.execute(text("VACUUM ANALYZE"))
@@ -285,10 +287,12 @@ async def load(url: str, count: int, *, seed: int = SEED, batch: int = 20_000) -
         await engine.dispose()
 
 
-Prepared = tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]], dict[str, Any]]
+Prepared = tuple[dict[str, Any], list[dict[str, str]], list[dict[str, Any]], dict[str, Any]]
 
 
-def _prepared(movies: Iterator[Movie], *, postgres: bool) -> Iterator[Prepared]:
+def _prepared(
+    movies: Iterator[Movie], *, postgres: bool, words: Counter[str]
+) -> Iterator[Prepared]:
     """Every row of every movie, in title order (SQLite's search rows numbered in it).
 
     Sorted first by the same key the rows will hold, then derived one movie at a time,
@@ -298,6 +302,7 @@ def _prepared(movies: Iterator[Movie], *, postgres: bool) -> Iterator[Prepared]:
     for rank, movie in enumerate(ordered, 1):
         values = stored_values(movie)
         found = SearchWords.of(movie)
+        words.update(found.every)
         if postgres:
             values["search_vector"] = search_index.vector_literal(found)
         search = search_index.search_row(movie.id, found, rank * search_index.SEQ_SPACING)
@@ -315,7 +320,7 @@ def _batches(rows: Iterator[Prepared], size: int) -> Iterator[list[Prepared]]:
         yield batch
 
 
-def _load_sqlite(sessions: Any, movies: Iterator[Prepared], batch: int) -> int:
+def _load_sqlite(sessions: Any, movies: Iterator[Prepared], batch: int, words: Counter[str]) -> int:
     engine = sessions._sync_engine  # the thread-side engine: this runs in a worker thread
     with engine.begin() as connection:
         connection.exec_driver_sql("PRAGMA synchronous=OFF")
@@ -332,7 +337,7 @@ def _load_sqlite(sessions: Any, movies: Iterator[Prepared], batch: int) -> int:
         for statement in search_index.SQLITE_SCHEMA[2:]:
             connection.execute(text(statement))
         connection.execute(text("INSERT INTO movie_fts (movie_fts) VALUES ('rebuild')"))
-        _finish(connection, count)
+        _finish(connection, count, words)
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
@@ -346,8 +351,9 @@ def _insert(connection: Connection, chunk: Sequence[Any]) -> None:
     connection.execute(insert(search_index.MOVIE_SEARCH), [s for _, _, _, s in chunk])
 
 
-def _finish(connection: Connection, count: int) -> None:
+def _finish(connection: Connection, count: int, words: Counter[str]) -> None:
     title_anchors.rebuild(connection)
+    search_index.count_words(connection, words, Counter())
     connection.execute(
         update(_STATE).values(
             movie_count=count, seeded=True, seeded_at=START, version=_STATE.c.version + 1
@@ -365,7 +371,7 @@ async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int
         await connection.execute(f"DROP INDEX IF EXISTS {index.name}")
     await connection.execute("DROP INDEX IF EXISTS ix_movies_search_vector")
     genres: list[tuple[str, str]] = []
-    people: list[tuple[str, str, str]] = []
+    people: list[tuple[str, str, str, int, str]] = []
     count = 0
 
     async def movie_csv() -> AsyncIterator[bytes]:
@@ -376,7 +382,10 @@ async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int
             count = n
             writer.writerow([_csv(values[name]) for name in _COPY_COLUMNS])
             genres.extend((g["genre_key"], g["movie_id"]) for g in movie_genres)
-            people.extend((p["role"], p["name_key"], p["movie_id"]) for p in movie_people)
+            people.extend(
+                (p["role"], p["name_key"], p["title_key"], p["year_key"], p["movie_id"])
+                for p in movie_people
+            )
             if n % batch == 0:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
@@ -390,7 +399,9 @@ async def _load_postgres(connection: Any, movies: Iterator[Prepared], batch: int
         "movie_genres", records=genres, columns=["genre_key", "movie_id"]
     )
     await connection.copy_records_to_table(
-        "movie_people", records=people, columns=["role", "name_key", "movie_id"]
+        "movie_people",
+        records=people,
+        columns=["role", "name_key", "title_key", "year_key", "movie_id"],
     )
     for index in _secondary_indexes():
         columns = ", ".join(_index_column(expression) for expression in index.expressions)

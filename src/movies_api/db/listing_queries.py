@@ -78,13 +78,25 @@ ORDERS: Final = {
 }
 
 
-def filters(listing: Listing) -> list[ColumnElement[bool]]:
-    """Conditions on ``movies`` for every filter of ``listing`` (its words aside)."""
+Person = tuple[str, str]  # a role (d, a) and a folded name
+
+
+def people_of(listing: Listing) -> list[Person]:
+    """The people ``listing`` is narrowed to, directors first."""
+    named = (("d", listing.director), ("a", listing.actor))
+    return [(role, name) for role, name in named if name is not None]
+
+
+def filters(listing: Listing, *, driver: Person | None = None) -> list[ColumnElement[bool]]:
+    """Conditions for every filter of ``listing`` (its words aside): on ``movies``, except
+    when a person's filmography ``driver`` leads the query, whose years are then checked
+    on that filmography's own rows."""
     found: list[ColumnElement[bool]] = []
+    year = _PEOPLE.c.year_key if driver else M.year_key
     for genre in listing.genres:
         found.append(exists().where(_GENRES.c.movie_id == M.id, _GENRES.c.genre_key == genre))
-    for role, name in (("d", listing.director), ("a", listing.actor)):
-        if name is not None:
+    for role, name in people_of(listing):
+        if (role, name) != driver:
             found.append(
                 M.id.in_(
                     select(_PEOPLE.c.movie_id).where(
@@ -95,11 +107,11 @@ def filters(listing: Listing) -> list[ColumnElement[bool]]:
     if listing.type is not None:
         found.append(M.type == listing.type)
     if listing.year is not None:
-        found.append(M.year_key == listing.year)
+        found.append(year == listing.year)
     if listing.year_min is not None or listing.year_max is not None:
         low = listing.year_min if listing.year_min is not None else 0
         high = listing.year_max if listing.year_max is not None else YEAR_LAST
-        found.append(M.year_key.between(low, high))  # the missing-year sentinel is past 9999
+        found.append(year.between(low, high))  # the missing-year sentinel is past 9999
     if listing.rating_min is not None:
         found.append(M.rating_key.between(listing.rating_min, RATING_LAST))
     return found
@@ -114,6 +126,11 @@ class ListingQuery:
         self._order = ORDERS[listing.sort]
         self._sqlite = connection.dialect.name == "sqlite"
         self._filters = filters(listing)
+        # A person's filmography is a few thousand movies at most: walked in title order on
+        # its own key, it beats walking the whole catalogue (or fetching every film to sort).
+        people = people_of(listing)
+        title_order = listing.sort == Sort(SortField.TITLE)
+        self._driver = people[0] if people and title_order and not listing.words else None
 
     def rows(
         self,
@@ -146,7 +163,17 @@ class ListingQuery:
 
     def count(self, *, cap: int, tier: int | None = None) -> int:
         """How many movies the listing holds (in ``tier`` when given), counting at most ``cap``."""
-        if self._sqlite and self._listing.words and not self._filters:
+        words = self._listing.words
+        if words and not self._filters and tier is None:
+            # The word counts settle a common word (at least ``cap``) or an absent one (0)
+            # without reading a single match.
+            least, most = search_index.word_bounds(self._connection, words)
+            if least >= cap or most == 0:
+                return min(least, cap)
+        alone = self._one_junction()
+        if alone is not None:  # one genre or one person: their own index holds the answer
+            statement = alone
+        elif self._sqlite and words and not self._filters:
             # Words alone: FTS5 counts its own matches, no row of either table read.
             fts = search_index.MOVIE_FTS
             statement = select(literal(1)).select_from(fts)
@@ -157,6 +184,22 @@ class ListingQuery:
         return self._connection.execute(
             select(func.count()).select_from(statement.subquery())
         ).scalar_one()
+
+    def _one_junction(self) -> Select[Any] | None:
+        """The movies of the listing from one junction table's key alone, when a single
+        genre, or a single person and years, are all that narrow it: an index-only count."""
+        listing = self._listing
+        if listing.words or listing.type is not None or listing.rating_min is not None:
+            return None
+        people = people_of(listing)
+        years = (listing.year, listing.year_min, listing.year_max)
+        if len(listing.genres) == 1 and not people and years == (None, None, None):
+            return select(literal(1)).where(_GENRES.c.genre_key == listing.genres[0])
+        if len(people) == 1 and not listing.genres:  # with its years, on its own key
+            ((role, name),) = people
+            person = [_PEOPLE.c.role == role, _PEOPLE.c.name_key == name]
+            return select(literal(1)).where(*person, *filters(listing, driver=people[0]))
+        return None
 
     def _rows(
         self,
@@ -186,6 +229,8 @@ class ListingQuery:
     ) -> Select[Any]:
         words = self._listing.words
         conditions = list(self._filters)
+        if self._driver is not None:
+            return self._person_ordered(statement, self._driver, after, start)
         if (
             words
             and self._sqlite
@@ -212,6 +257,32 @@ class ListingQuery:
                 search_index.MOVIE_SEARCH.c.seq == search_index.MOVIE_FTS.c.rowid,
             )
             .where(search_index.fts_match(words, tier))
+        )
+
+    def _person_ordered(
+        self,
+        statement: Select[Any],
+        driver: Person,
+        after: Position | None,
+        start: Position | None,
+    ) -> Select[Any]:
+        """In title order along one person's filmography: its key holds the title-order
+        keys, so only the movies of the page are read."""
+        role, name = driver
+        conditions = [
+            _PEOPLE.c.role == role,
+            _PEOPLE.c.name_key == name,
+            *filters(self._listing, driver=driver),
+        ]
+        order = Order((_PEOPLE.c.title_key, _PEOPLE.c.year_key, _PEOPLE.c.movie_id))
+        if after is not None:
+            conditions.append(order.after(after))
+        if start is not None:
+            conditions.append(order.after(start, inclusive=True))
+        return (
+            statement.select_from(_PEOPLE.join(_MOVIES, M.id == _PEOPLE.c.movie_id))
+            .where(*conditions)
+            .order_by(*order.order_by())
         )
 
     def _fts_ordered(

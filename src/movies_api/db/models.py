@@ -125,17 +125,37 @@ class MovieGenreRow(Base):
 
 
 class MoviePersonRow(Base):
-    """A director, writer or actor of a movie, the name folded as titles are."""
+    """A director, writer or actor of a movie, the name folded as titles are.
+
+    The movie's title-order keys ride along, so the key walks one person's filmography in
+    title order (and checks its years) without reading a movie row until the page is
+    known: a prolific director's films are thousands of rows scattered across the table.
+    """
 
     __tablename__ = "movie_people"
 
     role: Mapped[str] = mapped_column(String(1), primary_key=True)
     name_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    title_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    year_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     movie_id: Mapped[str] = mapped_column(
         ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
     )
 
     __table_args__ = (Index("ix_movie_people_movie_id", movie_id, role, name_key),)
+
+
+class SearchTermRow(Base):
+    """How many movies hold a search word (in any group): kept exact by every write.
+
+    A common word's count is then one row, not ten thousand index entries and rows read
+    to find out there are more than ten thousand (``db.search_index.word_bounds``).
+    """
+
+    __tablename__ = "search_terms"
+
+    word: Mapped[str] = mapped_column(TitleKey, primary_key=True)
+    movies: Mapped[int] = mapped_column(BigInteger)
 
 
 class TitleAnchorRow(Base):
@@ -191,3 +211,4 @@ MOVIES = cast(Table, MovieRow.__table__)
 MOVIE_GENRES = cast(Table, MovieGenreRow.__table__)
 MOVIE_PEOPLE = cast(Table, MoviePersonRow.__table__)
 TITLE_ANCHORS = cast(Table, TitleAnchorRow.__table__)
+SEARCH_TERMS = cast(Table, SearchTermRow.__table__)

@@ -10,6 +10,7 @@ writes the transaction made — so neither can ever disagree with the movies.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -62,9 +63,9 @@ def movie_from_row(row: Any) -> Movie:
 # The hot reads are built once: composing a statement costs more than running it here.
 _BY_ID = select(*MOVIE_COLUMNS).where(_TABLE.c.id == bindparam("movie_id"))
 _DOCUMENT = select(_TABLE.c.document).where(_TABLE.c.id == bindparam("movie_id"))
-_KEY = select(_TABLE.c.title_key, _TABLE.c.year_key, _TABLE.c.id, _TABLE.c.added_at).where(
-    _TABLE.c.id == bindparam("movie_id")
-)
+_STORED = select(
+    *MOVIE_COLUMNS, _TABLE.c.title_key, _TABLE.c.year_key, _TABLE.c.id.label("key_id")
+).where(_TABLE.c.id == bindparam("movie_id"))
 _STORED_IDS = select(_TABLE.c.id).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
 _STORED_TITLES = (
     select(
@@ -91,17 +92,28 @@ def _key_of(values: dict[str, Any]) -> Key:
     return (values["title_key"], values["year_key"], values["id"])
 
 
-def _store_beside(connection: Connection, movies: Sequence[Movie], keys: Sequence[Key]) -> None:
-    """What is kept beside freshly written movies: genres, people, SQLite's search rows."""
+def _store_beside(
+    connection: Connection,
+    movies: Sequence[Movie],
+    keys: Sequence[Key],
+    replaced: Sequence[Movie] = (),
+) -> None:
+    """What is kept beside freshly written movies (and beside the ``replaced`` versions of
+    them that are gone): genres, people, word counts, SQLite's search rows."""
     genres = [row for movie in movies for row in genre_rows(movie)]
     people = [row for movie in movies for row in people_rows(movie)]
     if genres:
         connection.execute(insert(_GENRES), genres)
     if people:
         connection.execute(insert(_PEOPLE), people)
+    found = [SearchWords.of(movie) for movie in movies]
+    search_index.count_words(
+        connection,
+        added=Counter(word for words in found for word in words.every),
+        removed=Counter(word for old in replaced for word in SearchWords.of(old).every),
+    )
     if connection.dialect.name == "sqlite":
-        indexed = sorted(zip(keys, (SearchWords.of(m) for m in movies), strict=True))
-        search_index.sqlite_store(connection, indexed)
+        search_index.sqlite_store(connection, sorted(zip(keys, found, strict=True)))
 
 
 def _add(connection: Connection, movies: list[Movie]) -> set[str]:
@@ -121,34 +133,45 @@ def _add(connection: Connection, movies: list[Movie]) -> set[str]:
     return stored
 
 
+def _stored_key(connection: Connection, movie_id: str) -> tuple[Movie, Key] | None:
+    """A stored movie and its title-order position, read before it changes."""
+    row = connection.execute(_STORED, {"movie_id": movie_id}).first()
+    if row is None:
+        return None
+    return movie_from_row(row[: len(MOVIE_COLUMNS)]), (row[-3], row[-2], row[-1])
+
+
 def _delete(connection: Connection, movie_id: str) -> bool:
     lock_catalogue(connection)
-    found = connection.execute(_KEY, {"movie_id": movie_id}).first()
+    found = _stored_key(connection, movie_id)
     if found is None:
         return False
+    old, key = found
     # Genres, people and SQLite's search rows go with it (ON DELETE CASCADE).
     connection.execute(delete(_TABLE).where(_TABLE.c.id == movie_id))
-    title_anchors.moved(connection, removed=[(found[0], found[1], found[2])])
+    search_index.count_words(connection, Counter(), Counter(SearchWords.of(old).every))
+    title_anchors.moved(connection, removed=[key])
     return True
 
 
 def _replace(connection: Connection, details: MovieDetails, refreshed_at: datetime) -> Movie | None:
     lock_catalogue(connection)
-    found = connection.execute(_KEY, {"movie_id": details.id}).first()
+    found = _stored_key(connection, details.id)
     if found is None:
         return None
-    added_at: datetime = found[3] if found[3].tzinfo else found[3].replace(tzinfo=UTC)
-    movie = Movie.stored(details, added_at=added_at, refreshed_at=refreshed_at)
+    old, old_key = found
+    assert old.added_at is not None
+    movie = Movie.stored(details, added_at=old.added_at, refreshed_at=refreshed_at)
     values = _row_values(connection, movie)
     connection.execute(update(_TABLE).where(_TABLE.c.id == movie.id).values(values))
     connection.execute(delete(_GENRES).where(_GENRES.c.movie_id == movie.id))
     connection.execute(delete(_PEOPLE).where(_PEOPLE.c.movie_id == movie.id))
     if connection.dialect.name == "sqlite":
         search_index.sqlite_remove(connection, [movie.id])
-    old, new = (found[0], found[1], found[2]), _key_of(values)
-    _store_beside(connection, [movie], [new])
-    if old != new:
-        title_anchors.moved(connection, added=[new], removed=[old])
+    new_key = _key_of(values)
+    _store_beside(connection, [movie], [new_key], replaced=[old])
+    if old_key != new_key:
+        title_anchors.moved(connection, added=[new_key], removed=[old_key])
     return movie
 
 

@@ -75,13 +75,22 @@ def genre_rows(details: MovieDetails) -> Iterator[dict[str, str]]:
             yield {"movie_id": details.id, "genre_key": key}
 
 
-def people_rows(details: MovieDetails) -> Iterator[dict[str, str]]:
-    """The ``movie_people`` rows: each folded name once per role."""
+def people_rows(details: MovieDetails) -> Iterator[dict[str, Any]]:
+    """The ``movie_people`` rows: each folded name once per role, with the movie's
+    title-order keys."""
+    title_key = sort_key(details.title)
+    year_key = YEAR_MISSING if details.year is None else details.year
     for field, role in ROLES.items():
         names: tuple[str, ...] = getattr(details, field)
         for key in dict.fromkeys(match_key(name) for name in names):
             if key:
-                yield {"movie_id": details.id, "role": role, "name_key": key}
+                yield {
+                    "movie_id": details.id,
+                    "role": role,
+                    "name_key": key,
+                    "title_key": title_key,
+                    "year_key": year_key,
+                }
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,11 @@ class SearchWords:
     title: tuple[str, ...]
     people: tuple[str, ...]
     plot: tuple[str, ...]
+
+    @property
+    def every(self) -> set[str]:
+        """Each word once, whatever group it is in: what the word counts count."""
+        return {*self.title, *self.people, *self.plot}
 
     @classmethod
     def of(cls, details: MovieDetails) -> SearchWords:

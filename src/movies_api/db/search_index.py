@@ -23,6 +23,7 @@ neighbours, and on the rare exhausted gap relabels a window of rows after it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -44,11 +45,12 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from movies_api.db.models import MOVIES
+from movies_api.db.models import MOVIES, SEARCH_TERMS
 from movies_api.db.movie_rows import SearchWords
 
 TIERS: Final = (0, 1, 2)
@@ -253,3 +255,61 @@ def _relabel_after(connection: Connection, low: int) -> int:
     if relabelled:
         connection.execute(insert(MOVIE_SEARCH), relabelled)
     return low + step
+
+
+# --- how many movies hold each word (both backends) -----------------------------------
+
+# Past every code point a word can hold: the end of a prefix's range of words.
+_AFTER_PREFIX: Final = "\U0010ffff"
+
+
+def count_words(connection: Connection, added: Counter[str], removed: Counter[str]) -> None:
+    """Adjust the word counts by the words of movies just stored and just deleted."""
+    delta = Counter(added)
+    delta.subtract(removed)
+    changed: list[dict[str, Any]] = [{"word": w, "movies": n} for w, n in delta.items() if n]
+    if not changed:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(SEARCH_TERMS)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["word"],
+        set_={"movies": SEARCH_TERMS.c.movies + upsert.excluded.movies},
+    )
+    connection.execute(upsert, changed)
+    gone = [row["word"] for row in changed if row["movies"] < 0]
+    if gone:
+        connection.execute(
+            delete(SEARCH_TERMS).where(SEARCH_TERMS.c.word.in_(gone), SEARCH_TERMS.c.movies <= 0)
+        )
+
+
+def word_bounds(connection: Connection, search: Sequence[str]) -> tuple[int, int]:
+    """Bounds on how many movies hold every word of ``search`` (the last as a prefix),
+    from the word counts alone: one short index read per word.
+
+    A word counts exactly; a prefix at least as many as its commonest word and at most
+    as many as all its words together. So one word gives both bounds, several words an
+    upper bound (the rarest of them).
+    """
+    low, high = 0, None
+    for at, word in enumerate(search):
+        if at < len(search) - 1:
+            found = connection.execute(
+                select(SEARCH_TERMS.c.movies).where(SEARCH_TERMS.c.word == word)
+            ).scalar_one_or_none()
+            least = most = found or 0
+        else:
+            # >= and <, not BETWEEN: PostgreSQL's grammar takes no COLLATE in BETWEEN's bounds.
+            column = SEARCH_TERMS.c.word
+            in_range = (column >= word) & (column < word + _AFTER_PREFIX)
+            least, most = connection.execute(
+                select(
+                    func.coalesce(func.max(SEARCH_TERMS.c.movies), 0),
+                    func.coalesce(func.sum(SEARCH_TERMS.c.movies), 0),
+                ).where(in_range)
+            ).one()
+        high = most if high is None else min(high, most)
+        if len(search) == 1:
+            low = least
+    return int(low), int(high or 0)

@@ -11,6 +11,7 @@ Revises: 0002
 Create Date: 2026-12-02
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,13 +86,23 @@ def upgrade() -> None:
         "movie_people",
         sa.Column("role", sa.String(1), nullable=False),
         sa.Column("name_key", title_key, nullable=False),
+        sa.Column("title_key", title_key, nullable=False),
+        sa.Column("year_key", sa.Integer(), nullable=False),
         sa.Column("movie_id", sa.String(12), nullable=False),
         sa.ForeignKeyConstraint(
             ["movie_id"], ["movies.id"], name="fk_movie_people_movie_id_movies", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("role", "name_key", "movie_id", name="pk_movie_people"),
+        sa.PrimaryKeyConstraint(
+            "role", "name_key", "title_key", "year_key", "movie_id", name="pk_movie_people"
+        ),
     )
     op.create_index("ix_movie_people_movie_id", "movie_people", ["movie_id", "role", "name_key"])
+    op.create_table(
+        "search_terms",
+        sa.Column("word", title_key, nullable=False),
+        sa.Column("movies", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("word", name="pk_search_terms"),
+    )
     op.create_table(
         "title_anchors",
         sa.Column("title_key", title_key, nullable=False),
@@ -131,16 +142,18 @@ def _backfill(connection: sa.Connection) -> None:
     )
     result = connection.execute(ordered)
     count = 0
+    words: Counter[str] = Counter()
     while batch := result.fetchmany(BATCH):
         updates: list[dict[str, Any]] = []
         genres: list[dict[str, str]] = []
-        people: list[dict[str, str]] = []
+        people: list[dict[str, Any]] = []
         searched: list[dict[str, Any]] = []
         for row in batch:
             count += 1
             movie = movie_from_row(row)
             values = stored_values(movie)
             found = SearchWords.of(movie)
+            words.update(found.every)
             values["search_vector"] = search_index.vector_literal(found)
             updates.append({"movie_id": movie.id, **{name: values[name] for name in derived}})
             genres.extend(genre_rows(movie))
@@ -155,6 +168,7 @@ def _backfill(connection: sa.Connection) -> None:
             connection.execute(sa.insert(MOVIE_PEOPLE), people)
         if sqlite:
             connection.execute(sa.insert(search_index.MOVIE_SEARCH), searched)
+    search_index.count_words(connection, words, Counter())
     connection.execute(sa.text("UPDATE catalogue_state SET movie_count = :n"), {"n": count})
 
 
@@ -166,6 +180,7 @@ def downgrade() -> None:
         "ix_movies_title_order", "movies", ["title_key", sa.text("(year IS NULL)"), "year", "id"]
     )
     op.drop_table("title_anchors")
+    op.drop_table("search_terms")
     op.drop_table("movie_people")
     op.drop_table("movie_genres")
     if sqlite:
