@@ -24,7 +24,7 @@ from movies_api.http.metrics import RequestStats
 from movies_api.http.rate_limit import AddRateLimiter
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.keys import KeyService
-from movies_api.services.seeding import Seeder, SeedState
+from movies_api.services.seeding import Seeder, ids_in
 from movies_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -153,6 +153,7 @@ def build_container(settings: Settings) -> Container:
             omdb=omdb,
             lock=lambda: exclusive(engine, "seed", wait=False),
             count=settings.seed_count,
+            ids=ids_in(settings.seed_ids_file.read_text()) if settings.seed_ids_file else None,
             words=settings.seed_search,
         ),
         cache=ResponseCache(
@@ -185,9 +186,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             task = asyncio.create_task(container.seeder.run(), name="seed")
             container._tasks.add(task)
         else:
-            await container.seeder.refresh()
-            if container.seeder.state is SeedState.PENDING:
-                log.info("the catalogue is empty and seeding on start is off")
+            await container.seeder.refresh()  # pending or done, for /readyz
         try:
             yield
         finally:

@@ -14,6 +14,13 @@ import orjson
 TRACE_FIELD = "logging.googleapis.com/trace"
 FLUSH_SECONDS = 0.25
 _SEVERITY = {"WARNING": "WARNING", "CRITICAL": "CRITICAL", "ERROR": "ERROR", "INFO": "INFO"}
+# Libraries that narrate routine work at INFO (alembic's plugin and migration steps,
+# uvicorn's start-up and shut-down steps, httpcore's connections): ``serve`` says what
+# matters in one line of its own, so these speak only of problems.
+QUIET_LOGGERS = ("alembic", "httpcore", "uvicorn.error")
+# httpx logs every request it sends, and only the OMDb client sends any: one line per
+# OMDb request (its URL without the key) is wanted at DEBUG, and is noise otherwise.
+PER_REQUEST_LOGGERS = ("httpx",)
 
 
 class JsonFormatter(logging.Formatter):
@@ -106,3 +113,8 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    per_request = logging.INFO if level <= logging.DEBUG else logging.WARNING
+    for name in PER_REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(per_request)

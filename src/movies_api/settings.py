@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -13,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 DEFAULT_SQLITE_FILE = "movies.db"
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 class RateLimit:
@@ -56,8 +59,14 @@ class Settings(BaseSettings):
         description="Comma-separated search words; when set, the seed searches instead of "
         "taking the bundled list of IMDb ids.",
     )
+    seed_ids_file: Path | None = Field(
+        default=None,
+        description="A file of IMDb ids, one a line, seeded instead of the bundled list "
+        "(the offline demo's seed).",
+    )
     add_rate_limit: str = "30/minute"
     log_format: Literal["text", "json"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     require_key_for_add: bool = False
     redis_url: str | None = None
     cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
@@ -72,12 +81,55 @@ class Settings(BaseSettings):
     k_service: str | None = Field(default=None, validation_alias="K_SERVICE")
     google_cloud_project: str | None = Field(default=None, validation_alias="GOOGLE_CLOUD_PROJECT")
 
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable that sets ``field`` (a few are read without the prefix)."""
+        alias = cls.model_fields[field].validation_alias
+        return alias if isinstance(alias, str) else f"MOVIES_{field.upper()}"
+
+    @classmethod
+    def variables(cls) -> tuple[str, ...]:
+        """Every environment variable the service reads."""
+        return tuple(cls.variable(field) for field in cls.model_fields)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
         value = value.strip()
-        if value and not value.startswith(("sqlite", "postgresql", "postgres")):
+        if not value:
+            return value
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
             msg = "must start with sqlite:/// or postgresql://"
+            raise ValueError(msg)
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            msg = "is not a database URL: expected sqlite:///path/file.db or postgresql://…"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        # redis-py would only refuse the URL at the first cache read, deep in a request.
+        if value is not None and urlsplit(value.strip()).scheme not in _REDIS_SCHEMES:
+            msg = "must be a redis://, rediss:// or unix:// URL"
+            raise ValueError(msg)
+        return None if value is None else value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("seed_ids_file")
+    @classmethod
+    def _readable_ids_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            msg = f"no such file: {value}"
             raise ValueError(msg)
         return value
 
@@ -123,6 +175,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The URL as given, or an SQLite file in the working directory."""
         return self.database_url or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+
+    @property
+    def log_level_number(self) -> int:
+        """``log_level`` as the logging module counts levels."""
+        return logging.getLevelNamesMapping()[self.log_level.upper()]
 
     @property
     def json_logs(self) -> bool:

@@ -11,7 +11,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import Process, start_server, start_simulator
+from tests.processes import HANG_SECONDS, Process, start_server, start_simulator, wait_until
 
 SEED_COUNT = 100
 # One seed asks for the details of 100 movies, plus a few replacements and retries at most.
 ONE_SEEDS_REQUESTS = 110
-SEED_TIMEOUT = 180.0
-START_TIMEOUT = 60.0
 DEFAULT_KNOBS: dict[str, object] = {
     "latency_ms": 0,
     "max_concurrency": None,
@@ -92,7 +89,7 @@ def launch(tmp_path: Path) -> Iterator[Launch]:
     def launch(env: dict[str, str], *, wait: bool = True) -> Process:
         process = start_server(tmp_path, env, wait=False)
         started.append(process)
-        return process.wait_ready(timeout=START_TIMEOUT) if wait else process
+        return process.wait_ready() if wait else process
 
     yield launch
     for process in started:
@@ -125,19 +122,16 @@ def seed_status(server: Process) -> Seed:
     return seed
 
 
-def wait_for_seed(
-    server: Process, until: Callable[[Seed], bool], *, timeout: float = SEED_TIMEOUT
-) -> Seed:
-    """Poll ``/readyz`` until the seed's status satisfies ``until``; its last status."""
-    deadline = time.monotonic() + timeout
-    seed: Seed = {}
-    while time.monotonic() < deadline:
-        seed = seed_status(server)
-        if until(seed):
-            return seed
-        time.sleep(0.1)
-    tail = server.output()[-4000:]
-    raise AssertionError(f"seed status never matched in {timeout}s; last {seed}\n{tail}")
+def wait_for_seed(server: Process, until: Callable[[Seed], bool]) -> Seed:
+    """Poll ``/readyz`` until the seed's status satisfies ``until``; that status."""
+    seen: list[Seed] = []
+
+    def matches() -> bool:
+        seen.append(seed_status(server))
+        return until(seen[-1])
+
+    wait_until(matches, what="the seed's status to match", process=server)
+    return seen[-1]
 
 
 def is_done(seed: Seed) -> bool:
@@ -167,7 +161,7 @@ def run_seed_command(tmp_path: Path, env: dict[str, str]) -> subprocess.Complete
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=SEED_TIMEOUT,
+        timeout=HANG_SECONDS,
         check=False,
     )
 
@@ -246,7 +240,7 @@ def test_two_servers_on_one_sqlite_file_seed_it_once(
     env = server_env(sqlite_url, omdb)
     servers = [launch(env, wait=False) for _ in range(2)]
     for server in servers:
-        server.wait_ready(timeout=START_TIMEOUT)
+        server.wait_ready()
 
     for server in servers:
         wait_for_seed(server, is_done)
@@ -263,7 +257,7 @@ def test_three_servers_on_one_postgres_database_seed_it_once(
     env = server_env(postgres_url, omdb)
     servers = [launch(env, wait=False) for _ in range(3)]
     for server in servers:
-        server.wait_ready(timeout=START_TIMEOUT)
+        server.wait_ready()
 
     for server in servers:
         wait_for_seed(server, is_done)
@@ -313,8 +307,9 @@ def test_omdb_down_at_start_serves_meanwhile_and_seeds_once_omdb_returns(
     assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, False)
 
     omdb.configure(down=False)
-    # The contract's promise is "within a minute of OMDb coming back"; the slack is for load.
-    seed = wait_for_seed(server, is_done, timeout=90)
+    # The contract's promise is "within a minute of OMDb coming back": its timing is the
+    # benchmarks' business, so here it is waited for as long as it takes.
+    seed = wait_for_seed(server, is_done)
 
     assert "error" not in seed
     assert catalogue(server)["total"] == SEED_COUNT

@@ -15,8 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from movies_api.db.urls import sqlite_file
-
 log = logging.getLogger("movies_api.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_WORKERS = 2  # threads (and connections) serving SQLite units of work
@@ -31,9 +29,8 @@ def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int = 10) -> A
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if url.get_backend_name() == "sqlite":
-        path = sqlite_file(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        # A missing directory is never created: a typo in the path must not serve from a
+        # new, empty database (movies_api.startup refuses it with the path named).
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         # Every instance may hold pool_size + max_overflow connections: size them so that

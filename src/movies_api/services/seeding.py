@@ -103,7 +103,11 @@ Progress = Callable[[int, int], None]
 
 def bundled_ids() -> tuple[str, ...]:
     """The curated default seed: well-known films, more than the default count."""
-    text = resources.files("movies_api.services").joinpath("seed_ids.txt").read_text()
+    return ids_in(resources.files("movies_api.services").joinpath("seed_ids.txt").read_text())
+
+
+def ids_in(text: str) -> tuple[str, ...]:
+    """The IMDb ids of a seed list: one a line; other lines (comments) are skipped."""
     return tuple(line.strip() for line in text.splitlines() if line.strip().startswith("tt"))
 
 
