@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,9 +84,9 @@ def _admin(statement: str) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database of its own, dropped afterwards."""
     if not _reachable("127.0.0.1", 5432):
         absent("PostgreSQL (127.0.0.1:5432)")
     name = f"movies_test_{uuid.uuid4().hex[:12]}"
@@ -94,6 +95,13 @@ def postgres_url() -> Iterator[str]:
         yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,16 +119,16 @@ def _redis_lock_path(url: str) -> Path:
     return Path(tempfile.gettempdir()) / f"movies-api-test-redis-{where}.lock"
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """The Redis database of ``MOVIES_TEST_REDIS_URL``, emptied for this test and held by it.
+@contextmanager
+def held_redis_database() -> Iterator[str]:
+    """The Redis database of ``MOVIES_TEST_REDIS_URL``, emptied, and held until the end.
 
     The service's keys (cached responses, rate-limit counters) are not namespaced per test,
-    so two tests sharing a database would see each other's. A test therefore holds an
-    exclusive lock on the database number for its whole length: the other xdist workers,
-    and other runs on this machine that were given the same number, wait for it. People
-    running the suite at once give each run its own number (``MOVIES_TEST_REDIS_URL``)
-    and never wait on each other. Waiting is short: few tests use Redis.
+    so two tests sharing a database would see each other's. Whoever uses it therefore holds
+    an exclusive lock on the database number meanwhile: the other xdist workers, and other
+    runs on this machine that were given the same number, wait for it. People running the
+    suite at once give each run its own number (``MOVIES_TEST_REDIS_URL``) and never wait
+    on each other. Waiting is short: few tests use Redis.
     """
     if not _reachable("127.0.0.1", 6379):
         absent("Redis (127.0.0.1:6379)")
@@ -134,3 +142,10 @@ def redis_url() -> Iterator[str]:
         finally:
             client.close()
         yield REDIS_URL
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test's Redis database, emptied for it and held by it alone."""
+    with held_redis_database() as url:
+        yield url

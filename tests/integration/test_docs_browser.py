@@ -14,7 +14,12 @@ from tests.conftest import free_port
 from tests.processes import Process, start_server
 from tests.reference_catalogue import TRICKY_MOVIES, populate_sync
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
+# One xdist worker runs the whole module, so its module-scoped servers start once.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.usefixtures("chromium"),
+    pytest.mark.xdist_group("test_docs_browser"),
+]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

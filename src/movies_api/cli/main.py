@@ -121,10 +121,7 @@ def serve(
     try:
         import logging
 
-        import uvicorn
-
         from movies_api import logs, startup
-        from movies_api.bootstrap import build_app
 
         settings = load_settings()
         logs.configure(json_lines=settings.json_logs, level=settings.log_level_number)
@@ -134,6 +131,10 @@ def serve(
             chosen_by = "--port" if port else "PORT" if "PORT" in os.environ else "the default"
             listener = startup.listening_socket(bind_host, bind_port, chosen_by=chosen_by)
             prepared = asyncio.run(startup.prepare(settings))
+        import uvicorn
+
+        from movies_api.bootstrap import build_app
+
         config = uvicorn.Config(
             build_app(settings),
             host=bind_host,

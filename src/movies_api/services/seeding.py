@@ -107,8 +107,9 @@ def bundled_ids() -> tuple[str, ...]:
 
 
 def ids_in(text: str) -> tuple[str, ...]:
-    """The IMDb ids of a seed list: one a line; other lines (comments) are skipped."""
-    return tuple(line.strip() for line in text.splitlines() if line.strip().startswith("tt"))
+    """The IMDb ids of a seed list: one at the start of a line, anything after it and any
+    other line (comments) skipped."""
+    return tuple(line.split()[0] for line in text.splitlines() if line.lstrip().startswith("tt"))
 
 
 async def search_ids(

@@ -565,25 +565,6 @@ def test_cli_binds_before_it_says_where_it_listens(monkeypatch: pytest.MonkeyPat
     ]
 
 
-def test_cli_on_a_taken_port_fails_with_one_line_and_never_says_listening(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(simulator, "run", lambda *_: pytest.fail("must not run"))
-    cli = typer.Typer()
-    cli.command()(omdb_sim)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = CliRunner().invoke(cli, ["--port", str(port)])
-    assert result.exit_code == 1
-    assert "listening" not in result.stdout
-    assert result.stderr.strip().splitlines() == [
-        f"movies-api: port {port} on 127.0.0.1 is already in use (--port): stop what listens "
-        "there, or choose another port"
-    ]
-
-
 def test_cli_refuses_an_error_rate_above_one() -> None:
     cli = typer.Typer()
     cli.command()(omdb_sim)
