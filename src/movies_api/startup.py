@@ -174,19 +174,20 @@ async def prepare(settings: Settings) -> Prepared:
         try:
             await container.ping()  # unreachable is told apart from "never migrated"
             before = await current_revision(container.engine)
-            migrated = settings.migrate_on_start and before != SCHEMA_HEAD
-            if migrated:
-                before = await migrate(container.engine)
-            elif before is None:
+            if before is None and not settings.migrate_on_start:
                 raise StartupError(
                     f"{database_source(settings)}: {database_shown(settings)} has no schema "
                     "and MOVIES_MIGRATE_ON_START is false: run 'movies-api migrate' first"
                 )
+            migrated = False
+            if settings.migrate_on_start and before != SCHEMA_HEAD:
+                before = await migrate(container.engine)  # what it found, holding the lock
+                migrated = before != SCHEMA_HEAD
             await container.seeder.refresh()
             return Prepared(
-                schema=SCHEMA_HEAD if migrated else before,
+                schema=SCHEMA_HEAD if settings.migrate_on_start else before,
                 migrated_from=before,
-                migrated=migrated and before != SCHEMA_HEAD,
+                migrated=migrated,
                 needs_seed=container.seeder.state is SeedState.PENDING,
             )
         finally:

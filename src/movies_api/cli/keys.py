@@ -102,16 +102,16 @@ def list_keys(
     from rich.console import Console
     from rich.table import Table
 
-    # At 80 columns the prefix (what a person recognises a key by) and the id (what
-    # revoke takes) stay whole; names, scopes and times wrap instead. Times are UTC.
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
-    table.title = f"API keys in {where}"
+    # At 80 columns the id (what revoke takes), the prefix (what a person recognises a
+    # key by) and the scopes stay whole; a time wraps to date over time (UTC), and the
+    # name takes what is left, wrapping as it must.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("id", no_wrap=True, justify="right")
-    table.add_column("name", overflow="fold", ratio=2)
+    table.add_column("name", overflow="fold")
     table.add_column("prefix", no_wrap=True, min_width=12)
-    table.add_column("scopes", ratio=2)
+    table.add_column("scopes", no_wrap=True)
     for header in ("created", "last used", "revoked"):
-        table.add_column(header, ratio=1)
+        table.add_column(header, min_width=10)
     for key in stored:
         table.add_row(
             str(key.id),
@@ -122,7 +122,9 @@ def list_keys(
             _minute(key.last_used_at) or "never",
             _minute(key.revoked_at),
         )
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    console.print(f"API keys in {where}", overflow="fold")  # the whole path, however long
+    console.print(table)
 
 
 @keys_app.command("revoke", cls=reads(*DATABASE))

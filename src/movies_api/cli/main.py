@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
 import signal
 import sys
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 app = typer.Typer(
     cls=HelpGroup,
     name="movies-api",
-    help="A catalogue of movies filled from OMDb, served over REST.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -119,8 +119,6 @@ def serve(
     # collections never scan them again.
     gc.disable()
     try:
-        import logging
-
         from movies_api import logs, startup
 
         settings = load_settings()

@@ -1,6 +1,7 @@
-"""The start-up failures people meet in their first hour, as real processes meet them: each
-ends the command with one line on stderr naming the variable or path to fix, a non-zero
-status, and no traceback (README, Configuration)."""
+"""Start-up as people see it, in real processes: one line that says what ``serve`` runs on
+and no chatter from libraries; and each failure people meet in their first hour ends the
+command with one line on stderr naming the variable or path to fix, a non-zero status,
+and no traceback (README, Configuration)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from movies_api import __version__
+from movies_api.db.schema import SCHEMA_HEAD
 from tests.conftest import free_port
-from tests.processes import HANG_SECONDS
+from tests.integration.live_service import wait_seeded
+from tests.processes import HANG_SECONDS, start_server, start_simulator
 
 # Settings a test does not set must not come from the environment of whoever runs it.
 PROCESS_VARIABLES = ("PORT", "K_SERVICE", "GOOGLE_CLOUD_PROJECT")
@@ -65,6 +69,83 @@ def movies_api(
 
 def serve(tmp_path: Path, env: dict[str, str], *, prefix: Sequence[str] = ()) -> Finished:
     return movies_api(tmp_path, "serve", "--port", str(free_port()), env=env, prefix=prefix)
+
+
+def log_lines(text: str) -> list[tuple[str, str, str]]:
+    """(level, logger, message) of each text-format log line."""
+    lines = []
+    for line in text.splitlines():
+        _day, _time, level, logger, message = line.split(maxsplit=4)
+        lines.append((level, logger.removesuffix(":"), message))
+    return lines
+
+
+def test_start_is_one_line_naming_what_it_runs_on_and_libraries_say_nothing(
+    tmp_path: Path,
+) -> None:
+    omdb_key = "omdb-key-that-must-stay-secret"
+    simulator = start_simulator(tmp_path)
+    database = tmp_path / "movies.db"
+    redis_port = free_port()  # nobody there: serve reaches Redis only when a request needs it
+    try:
+        server = start_server(
+            tmp_path,
+            {
+                "MOVIES_DATABASE_URL": f"sqlite:///{database}",
+                "MOVIES_OMDB_BASE_URL": simulator.url + "/",
+                "MOVIES_OMDB_API_KEY": omdb_key,
+                "MOVIES_SEED_COUNT": "3",
+                "MOVIES_REDIS_URL": f"redis://:hunter2@127.0.0.1:{redis_port}/0",
+                "MOVIES_LOG_FORMAT": "text",
+                "MOVIES_ACCESS_LOG": "false",
+            },
+        )
+        wait_seeded(server)
+        assert server.terminate() == 0
+    finally:
+        simulator.terminate()
+    output = server.log.read_text()
+
+    (start, seeded) = log_lines(output)
+    assert start[:2] == ("INFO", "movies_api")
+    assert start[2] == (
+        f"movies-api {__version__} serving {server.url}; "
+        f"database sqlite:///{database} (schema {SCHEMA_HEAD}, migrated from nothing); "
+        "cache in-process, 4096 responses, shared with rate limits through Redis "
+        f"redis://:***@127.0.0.1:{redis_port}/0; "
+        f"OMDb {simulator.url}/ (key set); "
+        "seed starting: 3 movies from OMDb (bundled ids) in the background"
+    )
+    assert seeded == ("INFO", "movies_api.seeding", "seeded 3 movies (0 already stored)")
+    assert omdb_key not in output
+    assert "hunter2" not in output
+
+
+def test_at_debug_each_omdb_request_is_a_line_without_the_key(tmp_path: Path) -> None:
+    omdb_key = "omdb-key-that-must-stay-secret"
+    simulator = start_simulator(tmp_path)
+    try:
+        server = start_server(
+            tmp_path,
+            {
+                "MOVIES_DATABASE_URL": f"sqlite:///{tmp_path}/movies.db",
+                "MOVIES_OMDB_BASE_URL": simulator.url + "/",
+                "MOVIES_OMDB_API_KEY": omdb_key,
+                "MOVIES_SEED_COUNT": "3",
+                "MOVIES_LOG_LEVEL": "debug",
+                "MOVIES_ACCESS_LOG": "false",
+            },
+        )
+        wait_seeded(server)
+        assert server.terminate() == 0
+    finally:
+        simulator.terminate()
+    output = server.log.read_text()
+
+    requests = [m for _level, logger, m in log_lines(output) if logger == "httpx"]
+    assert len(requests) >= 3
+    assert all(m.startswith(f"HTTP Request: GET {simulator.url}/?i=tt") for m in requests)
+    assert omdb_key not in output
 
 
 @pytest.fixture
