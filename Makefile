@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Test processes in parallel: one per core (pytest-xdist's "auto").
+# Test processes in parallel: one per core (pytest-xdist's "auto"). A test module runs
+# whole on one worker (--dist loadscope), so the servers it shares among its tests
+# (module-scoped fixtures) start once, not once per worker.
 TEST_WORKERS ?= auto
 
 .PHONY: run test test-unit lint typecheck check docs-check omdb-sim demo clean
@@ -23,7 +25,7 @@ run: $(STAMP)
 ## tests need the local servers and the browser tests Debian's chromium; without them
 ## those tests skip with the reason (CI sets MOVIES_TEST_REQUIRE_SERVERS=1: they fail).
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 --cov --cov-report=term
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15 --cov --cov-report=term
 
 ## Unit tests only: no servers needed (Cloud Build runs these).
 test-unit: $(STAMP)

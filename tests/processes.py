@@ -37,7 +37,6 @@ class Process:
         cwd: Path | None = None,
         log: Path,
         port: int,
-        command: Sequence[str] | None = None,
     ) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.port = port
@@ -45,7 +44,7 @@ class Process:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._out = log.open("ab")
         self.popen = subprocess.Popen(
-            [*(command or (sys.executable, "-m", "movies_api")), *args],
+            [sys.executable, "-m", "movies_api", *args],
             env=full_env,
             cwd=cwd,
             stdout=self._out,

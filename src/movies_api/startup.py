@@ -59,26 +59,28 @@ def database_source(settings: Settings) -> str:
     return f"{DATABASE_VARIABLE} (not set, so {DEFAULT_SQLITE_FILE} in the working directory)"
 
 
-def sqlite_path(settings: Settings) -> Path | None:
-    """The absolute path of the SQLite file the settings name; None for other databases."""
-    from sqlalchemy.engine import make_url
-
-    from movies_api.db.urls import sqlite_file
-
-    path = sqlite_file(make_url(settings.resolved_database_url))
-    return None if path is None else Path.cwd() / path
-
-
 def check_sqlite_location(settings: Settings) -> None:
-    """Refuse an SQLite file whose directory is missing or that cannot be written.
+    """Refuse an SQLite database that is not a file, or whose directory is missing or
+    cannot be written.
 
     SQLite would create a missing file, so a typo in the path would otherwise serve from
     a new, empty database; a read-only location would fail only at the first write.
     """
-    path = sqlite_path(settings)
-    if path is None:
+    from sqlalchemy.engine import make_url
+
+    from movies_api.db.urls import sqlite_file
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite":
         return
-    source, directory = database_source(settings), path.parent
+    source, path = database_source(settings), sqlite_file(url)
+    if path is None:
+        raise StartupError(
+            f"{source}: an in-memory SQLite database cannot be shared by the service's "
+            "connections; name a file, as in sqlite:///path/movies.db"
+        )
+    path = Path.cwd() / path
+    directory = path.parent
     if not directory.is_dir():
         state = "is not a directory" if directory.exists() else "does not exist"
         raise StartupError(

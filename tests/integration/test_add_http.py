@@ -13,9 +13,6 @@ import pytest
 from tests.integration.live_service import Simulator, serve
 from tests.processes import Process, start_simulator
 
-# One xdist worker runs the whole module, so its module-scoped servers start once.
-pytestmark = pytest.mark.xdist_group("test_add_http")
-
 # In the simulator's catalogue and not among the bundled seed ids, so never seeded; their
 # titles also carry characters a URL or a match could trip on.
 FACE_OFF = ("Face/Off", "tt0119094")

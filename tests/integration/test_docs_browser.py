@@ -14,12 +14,7 @@ from tests.conftest import free_port
 from tests.processes import Process, start_server
 from tests.reference_catalogue import TRICKY_MOVIES, populate_sync
 
-# One xdist worker runs the whole module, so its module-scoped servers start once.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.usefixtures("chromium"),
-    pytest.mark.xdist_group("test_docs_browser"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -21,9 +21,6 @@ from tests.integration.live_service import (
 )
 from tests.processes import Process, start_simulator
 
-# One xdist worker runs the whole module, so its module-scoped servers start once.
-pytestmark = pytest.mark.xdist_group("test_keys_http")
-
 SEEDED = 3
 MISSING_ID = "tt9999999"
 

@@ -24,9 +24,6 @@ from movies_api.settings import DEFAULT_SQLITE_FILE, Settings
 from tests.conftest import fresh_postgres_database, held_redis_database
 from tests.processes import Process, start_server, start_simulator
 
-# One xdist worker runs the whole module, so its module-scoped servers start once.
-pytestmark = pytest.mark.xdist_group("test_multi_instance")
-
 SEEDED = 12
 LISTING = "/movies?page=1&limit=100"
 OMDB_KEY = "test-key"

@@ -17,9 +17,6 @@ from tests.conftest import free_port
 from tests.processes import Process, start_server
 from tests.reference_catalogue import AMELIE, TRICKY_MOVIES, populate_sync, reference_order
 
-# One xdist worker runs the whole module, so its module-scoped servers start once.
-pytestmark = pytest.mark.xdist_group("test_read_http")
-
 ORDER = reference_order(TRICKY_MOVIES)
 TOTAL = len(TRICKY_MOVIES)
 PROBLEM_JSON = "application/problem+json"

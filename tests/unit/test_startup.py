@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from movies_api.settings import Settings
-from movies_api.startup import Prepared, redacted, summary
+from movies_api.startup import Prepared, StartupError, check_sqlite_location, redacted, summary
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +81,13 @@ def test_the_start_line_names_database_cache_omdb_and_seed() -> None:
 )
 def test_the_start_line_tells_each_state(settings: Settings, prepared: Prepared, said: str) -> None:
     assert said in summary(settings, prepared, "http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_database_is_refused_with_one_line(url: str) -> None:
+    with pytest.raises(StartupError, match=r"^MOVIES_DATABASE_URL: an in-memory SQLite"):
+        check_sqlite_location(Settings(database_url=url))
+
+
+def test_a_postgresql_url_needs_no_file_checks() -> None:
+    check_sqlite_location(Settings(database_url="postgresql://movies@db/movies"))
