@@ -66,45 +66,27 @@ def sqlite_url(tmp_path: os.PathLike[str]) -> str:
     return f"sqlite:///{tmp_path}/movies.db"
 
 
-def _admin(*statements: str) -> None:
-    """Run statements on the admin database, each on a connection of its own and all at
-    once, from a thread of their own so that this works whether or not the calling test
-    already runs an event loop."""
+def _admin(statement: str) -> None:
+    """Run one statement on the admin database, from a thread of its own so that it works
+    whether or not the calling test already runs an event loop."""
     import asyncio
 
     import asyncpg
 
-    async def run(statement: str) -> None:
+    async def run() -> None:
         connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
         try:
             await connection.execute(statement)
         finally:
             await connection.close()
 
-    async def run_all() -> None:
-        await asyncio.gather(*(run(statement) for statement in statements))
-
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run_all()).result()
-
-
-# Used databases wait here to be dropped several at once: a DROP DATABASE waits for a
-# checkpoint, which on a server busy with other suites took 30-50 s a test; dropped
-# together, the drops share their checkpoints.
-_USED_DATABASES: list[str] = []
-_DROP_TOGETHER = 8
-
-
-def _drop_used_databases() -> None:
-    dropping = _USED_DATABASES[:]
-    _USED_DATABASES.clear()
-    if dropping:
-        _admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in dropping))
+        pool.submit(asyncio.run, run()).result()
 
 
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database of its own, dropped soon after."""
+    """A new, empty PostgreSQL database of its own, dropped afterwards."""
     if not _reachable("127.0.0.1", 5432):
         absent("PostgreSQL (127.0.0.1:5432)")
     name = f"movies_test_{uuid.uuid4().hex[:12]}"
@@ -112,15 +94,7 @@ def fresh_postgres_database() -> Iterator[str]:
     try:
         yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        _USED_DATABASES.append(name)
-        if len(_USED_DATABASES) >= _DROP_TOGETHER:
-            _drop_used_databases()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _drop_the_last_databases() -> Iterator[None]:
-    yield
-    _drop_used_databases()
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
