@@ -61,7 +61,9 @@ class BufferedStdoutHandler(logging.StreamHandler[TextIO]):
         # The stream lives as long as the process; stdout's descriptor stays open after it.
         stream = open(descriptor, "w", buffering=1 << 16, encoding="utf-8", closefd=False)  # noqa: SIM115
         super().__init__(stream)
-        self._closed = threading.Event()
+        # Not "_closed": logging.Handler.close() sets that to True, and the flusher thread,
+        # if mid-flush then, would next call .wait() on a bool and die with a traceback.
+        self._stopping = threading.Event()
         threading.Thread(target=self._flush_periodically, name="log-flush", daemon=True).start()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -75,11 +77,11 @@ class BufferedStdoutHandler(logging.StreamHandler[TextIO]):
             self.handleError(record)
 
     def _flush_periodically(self) -> None:
-        while not self._closed.wait(FLUSH_SECONDS):
+        while not self._stopping.wait(FLUSH_SECONDS):
             self.flush()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stopping.set()
         self.flush()
         super().close()
 
