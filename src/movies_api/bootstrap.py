@@ -18,7 +18,6 @@ from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.db.engine import Sessions, create_engine, session_factory
 from movies_api.db.locks import exclusive
-from movies_api.db.schema import ensure_schema
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.http.metrics import RequestStats
@@ -28,7 +27,7 @@ from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
 from movies_api.services.refresher import Refresher
-from movies_api.services.seeding import Seeder, SeedState
+from movies_api.services.seeding import Seeder, ids_in
 from movies_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -167,6 +166,7 @@ def build_container(settings: Settings) -> Container:
             omdb=omdb,
             lock=lambda: exclusive(engine, "seed", wait=False),
             count=settings.seed_count,
+            ids=ids_in(settings.seed_ids_file.read_text()) if settings.seed_ids_file else None,
             words=settings.seed_search,
         ),
         cache=ResponseCache(
@@ -209,17 +209,12 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Always checked (one query); migrated only when allowed. On Cloud Run the
-        # migrate job owns the schema, and a rolled-back release serves a newer one as is.
-        if await ensure_schema(container.engine, migrate_if_behind=settings.migrate_on_start):
-            log.info("database schema migrated to head")
+        # The schema is ready: ``startup.prepare`` checked (and migrated) it before serving.
         if settings.seed_on_startup:
             task = asyncio.create_task(container.seeder.run(), name="seed")
             container._tasks.add(task)
         else:
-            await container.seeder.refresh()
-            if container.seeder.state is SeedState.PENDING:
-                log.info("the catalogue is empty and seeding on start is off")
+            await container.seeder.refresh()  # pending or done, for /readyz
         try:
             yield
         finally:

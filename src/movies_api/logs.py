@@ -14,6 +14,13 @@ import orjson
 TRACE_FIELD = "logging.googleapis.com/trace"
 FLUSH_SECONDS = 0.25
 _SEVERITY = {"WARNING": "WARNING", "CRITICAL": "CRITICAL", "ERROR": "ERROR", "INFO": "INFO"}
+# Libraries that narrate routine work at INFO (alembic's plugin and migration steps,
+# uvicorn's start-up and shut-down steps, httpcore's connections): ``serve`` says what
+# matters in one line of its own, so these speak only of problems.
+QUIET_LOGGERS = ("alembic", "httpcore", "uvicorn.error")
+# httpx logs every request it sends, and only the OMDb client sends any: one line per
+# OMDb request (its URL without the key) is wanted at DEBUG, and is noise otherwise.
+PER_REQUEST_LOGGERS = ("httpx",)
 
 
 class JsonFormatter(logging.Formatter):
@@ -54,7 +61,9 @@ class BufferedStdoutHandler(logging.StreamHandler[TextIO]):
         # The stream lives as long as the process; stdout's descriptor stays open after it.
         stream = open(descriptor, "w", buffering=1 << 16, encoding="utf-8", closefd=False)  # noqa: SIM115
         super().__init__(stream)
-        self._closed = threading.Event()
+        # Not "_closed": logging.Handler.close() sets that to True, and the flusher thread,
+        # if mid-flush then, would next call .wait() on a bool and die with a traceback.
+        self._stopping = threading.Event()
         threading.Thread(target=self._flush_periodically, name="log-flush", daemon=True).start()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -68,11 +77,11 @@ class BufferedStdoutHandler(logging.StreamHandler[TextIO]):
             self.handleError(record)
 
     def _flush_periodically(self) -> None:
-        while not self._closed.wait(FLUSH_SECONDS):
+        while not self._stopping.wait(FLUSH_SECONDS):
             self.flush()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stopping.set()
         self.flush()
         super().close()
 
@@ -106,3 +115,8 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    per_request = logging.INFO if level <= logging.DEBUG else logging.WARNING
+    for name in PER_REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(per_request)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 DEFAULT_SQLITE_FILE = "movies.db"
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 class RateLimit:
@@ -59,6 +62,11 @@ class Settings(BaseSettings):
         description="Comma-separated search words; when set, the seed searches instead of "
         "taking the bundled list of IMDb ids.",
     )
+    seed_ids_file: Path | None = Field(
+        default=None,
+        description="A file of IMDb ids, one a line, seeded instead of the bundled list "
+        "(the offline demo's seed).",
+    )
     add_rate_limit: str = "30/minute"
     lookup_rate_limit: str = Field(
         default="60/minute", description="OMDb searches (GET /omdb/search) per client."
@@ -67,6 +75,7 @@ class Settings(BaseSettings):
         default=600, ge=0, le=7 * 86400, description="How long an identical search is reused."
     )
     log_format: Literal["text", "json"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     require_key_for_add: bool = False
     redis_url: str | None = None
     cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
@@ -100,12 +109,55 @@ class Settings(BaseSettings):
     k_service: str | None = Field(default=None, validation_alias="K_SERVICE")
     google_cloud_project: str | None = Field(default=None, validation_alias="GOOGLE_CLOUD_PROJECT")
 
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable that sets ``field`` (a few are read without the prefix)."""
+        alias = cls.model_fields[field].validation_alias
+        return alias if isinstance(alias, str) else f"MOVIES_{field.upper()}"
+
+    @classmethod
+    def variables(cls) -> tuple[str, ...]:
+        """Every environment variable the service reads."""
+        return tuple(cls.variable(field) for field in cls.model_fields)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
         value = value.strip()
-        if value and not value.startswith(("sqlite", "postgresql", "postgres")):
+        if not value:
+            return value
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
             msg = "must start with sqlite:/// or postgresql://"
+            raise ValueError(msg)
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            msg = "is not a database URL: expected sqlite:///path/file.db or postgresql://…"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        # redis-py would only refuse the URL at the first cache read, deep in a request.
+        if value is not None and urlsplit(value.strip()).scheme not in _REDIS_SCHEMES:
+            msg = "must be a redis://, rediss:// or unix:// URL"
+            raise ValueError(msg)
+        return None if value is None else value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("seed_ids_file")
+    @classmethod
+    def _readable_ids_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            msg = f"no such file: {value}"
             raise ValueError(msg)
         return value
 
@@ -163,6 +215,11 @@ class Settings(BaseSettings):
         from movies_api.db.engine import Limits
 
         return Limits(self.db_statement_timeout, self.db_pool_timeout)
+
+    @property
+    def log_level_number(self) -> int:
+        """``log_level`` as the logging module counts levels."""
+        return logging.getLevelNamesMapping()[self.log_level.upper()]
 
     @property
     def json_logs(self) -> bool:

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,8 @@ from typing import Any
 import httpx
 import orjson
 
-from tests.processes import Process, start_server
+from tests.processes import Process, start_server, wait_until
 
-READY_TIMEOUT = 60.0
 _CREATED = re.compile(r"^created key (\d+) ", re.MULTILINE)
 SIMULATOR_DEFAULTS: dict[str, object] = {
     "latency_ms": 0,
@@ -138,10 +136,8 @@ def serve(
         "MOVIES_LOG_FORMAT": "text",
         **(env or {}),
     }
-    process = start_server(tmp_path, settings, wait=False)
+    process = start_server(tmp_path, settings)
     try:
-        # A loaded machine (two cores, several suites) may need longer than the default wait.
-        process.wait_ready(timeout=READY_TIMEOUT)
         if seed:
             wait_seeded(process)
     except BaseException:
@@ -150,12 +146,11 @@ def serve(
     return process
 
 
+def seed_state(process: Process) -> str:
+    """The seed's state as ``/readyz`` tells it."""
+    return str(httpx.get(process.url + "/readyz", timeout=10).json()["seed"]["state"])
+
+
 def wait_seeded(process: Process) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    state: Mapping[str, object] = {}
-    while time.monotonic() < deadline:
-        state = httpx.get(process.url + "/readyz", timeout=10).json().get("seed", {})
-        if state.get("state") == "done":
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"seed not done in {READY_TIMEOUT}s: {state}\n{process.output()}")
+    """Until ``/readyz`` says the seed is done; fails at once if the process exits."""
+    wait_until(lambda: seed_state(process) == "done", what="the seed", process=process)

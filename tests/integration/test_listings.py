@@ -11,7 +11,7 @@ batch at a time, as imports store them.
 from __future__ import annotations
 
 import asyncio
-import uuid
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
@@ -28,7 +28,7 @@ from movies_api.domain.movie import Movie, MovieDetails
 from movies_api.http import listing_params
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.errors import InvalidCursor
-from tests.conftest import POSTGRES_ADMIN_URL, admin_statement, require_postgres
+from tests.conftest import fresh_postgres_database
 from tests.reference_catalogue import ADDED_AT, TRICKY_MOVIES
 from tests.reference_listing import Query, Reference, document_ids, split_words
 from tests.unit.app_with_fakes import FakeOmdb
@@ -107,22 +107,14 @@ def catalogue(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Catalogue]:
     movies = _catalogue_movies()
-    database = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('listings') / 'movies.db'}"
-    else:
-        require_postgres()
-        database = f"movies_test_{uuid.uuid4().hex[:12]}"
-        admin_statement(f'CREATE DATABASE "{database}"')
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    runner = asyncio.Runner()
-    try:
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('listings') / 'movies.db'}"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        runner = stack.enter_context(asyncio.Runner())
         service, sessions = runner.run(_fill(url, movies))
         yield Catalogue(runner, url, movies, service, sessions)
-    finally:
-        runner.close()
-        if database is not None:
-            admin_statement(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _queries(movies: list[Movie]) -> list[Query]:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from movies_api import __version__
 from tests.conftest import free_port
 from tests.processes import Process, start_server
 from tests.reference_catalogue import AMELIE, TRICKY_MOVIES, populate_sync, reference_order
@@ -246,6 +247,10 @@ def test_metrics_are_prometheus_text_counting_requests_by_route(http: httpx.Clie
     assert "# TYPE movies_api_http_requests_total counter" in response.text
     assert 'route="/movies/{movie_id}",status="200"' in response.text
     assert "movies_api_http_request_duration_seconds_bucket" in response.text
+
+
+def test_openapi_reports_the_version_the_cli_reports(http: httpx.Client) -> None:
+    assert http.get("/openapi.json").json()["info"]["version"] == __version__
 
 
 def test_openapi_describes_every_route_both_key_schemes_and_problem_responses(

@@ -6,7 +6,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import uuid
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,7 +20,7 @@ from movies_api.db.urls import async_url
 from movies_api.domain.movie import Movie
 from movies_api.http.listing_params import parse
 from movies_api.services.catalogue import CatalogueService, Page
-from tests.conftest import POSTGRES_ADMIN_URL, admin_statement, require_postgres
+from tests.conftest import fresh_postgres_database
 from tests.reference_listing import Query, Reference, document_ids
 from tests.unit.app_with_fakes import FakeOmdb
 
@@ -56,29 +56,19 @@ class Loaded:
 def loaded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, movies: list[Movie]
 ) -> Iterator[Loaded]:
-    database = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('scale') / 'movies.db'}"
-    else:
-        require_postgres()
-        database = f"movies_test_{uuid.uuid4().hex[:12]}"
-        admin_statement(f'CREATE DATABASE "{database}"')
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    runner = asyncio.Runner()
-    engine = None
-    try:
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('scale') / 'movies.db'}"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        runner = stack.enter_context(asyncio.Runner())
         runner.run(scale.load(url, COUNT))
         engine = create_engine(async_url(url))
+        stack.callback(lambda: runner.run(engine.dispose()))
         sessions = session_factory(engine)
+        stack.callback(sessions.close)
         service = CatalogueService(uow=lambda: SqlUnitOfWork(sessions), omdb=FakeOmdb())
         yield Loaded(runner, url, service, Reference.of(movies))
-        sessions.close()
-    finally:
-        if engine is not None:
-            runner.run(engine.dispose())
-        runner.close()
-        if database is not None:
-            admin_statement(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def test_the_kept_total_is_the_table_count(loaded: Loaded) -> None:

@@ -12,7 +12,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,12 @@ from movies_api.db.engine import create_engine, session_factory
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.domain.listing import Listing
-from tests.processes import Process, start_server, start_simulator
+from tests.processes import HANG_SECONDS, Process, start_server, start_simulator, wait_until
 
-SEED_COUNT = 100
-# One seed asks for the details of 100 movies, plus a few replacements and retries at most.
-ONE_SEEDS_REQUESTS = 110
-SEED_TIMEOUT = 180.0
-START_TIMEOUT = 60.0
+# The contract's 100 where the count is the point; elsewhere a smaller seed exercises the
+# same behaviour (once, atomically, never again) in a fifth of the time.
+FULL_SEED = 100
+SEED_COUNT = 20
 DEFAULT_KNOBS: dict[str, object] = {
     "latency_ms": 0,
     "max_concurrency": None,
@@ -97,12 +95,18 @@ def launch(tmp_path: Path) -> Iterator[Launch]:
     def launch(env: dict[str, str], *, wait: bool = True) -> Process:
         process = start_server(tmp_path, env, wait=False)
         started.append(process)
-        return process.wait_ready(timeout=START_TIMEOUT) if wait else process
+        return process.wait_ready() if wait else process
 
     yield launch
     for process in started:
         if process.popen.poll() is None:
             process.terminate()
+
+
+def one_seeds_requests(count: int) -> int:
+    """What one seed of ``count`` asks OMDb for: the details, a few replacements and retries
+    at most; well under what two seeds would ask."""
+    return count + 10
 
 
 def server_env(database_url: str, omdb: Omdb | None, **extra: str) -> dict[str, str]:
@@ -130,19 +134,16 @@ def seed_status(server: Process) -> Seed:
     return seed
 
 
-def wait_for_seed(
-    server: Process, until: Callable[[Seed], bool], *, timeout: float = SEED_TIMEOUT
-) -> Seed:
-    """Poll ``/readyz`` until the seed's status satisfies ``until``; its last status."""
-    deadline = time.monotonic() + timeout
-    seed: Seed = {}
-    while time.monotonic() < deadline:
-        seed = seed_status(server)
-        if until(seed):
-            return seed
-        time.sleep(0.1)
-    tail = server.output()[-4000:]
-    raise AssertionError(f"seed status never matched in {timeout}s; last {seed}\n{tail}")
+def wait_for_seed(server: Process, until: Callable[[Seed], bool]) -> Seed:
+    """Poll ``/readyz`` until the seed's status satisfies ``until``; that status."""
+    seen: list[Seed] = []
+
+    def matches() -> bool:
+        seen.append(seed_status(server))
+        return until(seen[-1])
+
+    wait_until(matches, what="the seed's status to match", process=server)
+    return seen[-1]
 
 
 def is_done(seed: Seed) -> bool:
@@ -172,7 +173,7 @@ def run_seed_command(tmp_path: Path, env: dict[str, str]) -> subprocess.Complete
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=SEED_TIMEOUT,
+        timeout=HANG_SECONDS,
         check=False,
     )
 
@@ -183,16 +184,16 @@ def run_seed_command(tmp_path: Path, env: dict[str, str]) -> subprocess.Complete
 def test_fresh_start_seeds_100_distinct_movies_with_full_details(
     sqlite_url: str, omdb: Omdb, launch: Launch
 ) -> None:
-    server = launch(server_env(sqlite_url, omdb))
+    server = launch(server_env(sqlite_url, omdb, MOVIES_SEED_COUNT=str(FULL_SEED)))
 
     seed = wait_for_seed(server, is_done)
 
-    assert seed["fetched"] == seed["target"] == SEED_COUNT
+    assert seed["fetched"] == seed["target"] == FULL_SEED
     assert "error" not in seed
     page = catalogue(server)
-    assert page["total"] == SEED_COUNT
+    assert page["total"] == FULL_SEED
     ids = [movie["id"] for movie in page["items"]]
-    assert len(set(ids)) == SEED_COUNT
+    assert len(set(ids)) == FULL_SEED
     assert {movie["type"] for movie in page["items"]} == {"movie"}
     sample = httpx.get(f"{server.url}/movies/{ids[len(ids) // 2]}", timeout=10).json()
     upstream = omdb.record(sample["id"])
@@ -205,7 +206,8 @@ def test_fresh_start_seeds_100_distinct_movies_with_full_details(
     assert sample["runtime_minutes"] is not None
     assert sample["imdb_rating"] is not None
     assert sample["ratings"]
-    assert omdb.stats()["by_kind"]["i"] <= ONE_SEEDS_REQUESTS + 1  # +1: the check just above
+    # +1: the check just above
+    assert omdb.stats()["by_kind"]["i"] <= one_seeds_requests(FULL_SEED) + 1
 
 
 def test_restart_sends_omdb_nothing(sqlite_url: str, omdb: Omdb, launch: Launch) -> None:
@@ -269,12 +271,12 @@ def test_two_servers_on_one_sqlite_file_seed_it_once(
     env = server_env(sqlite_url, omdb)
     servers = [launch(env, wait=False) for _ in range(2)]
     for server in servers:
-        server.wait_ready(timeout=START_TIMEOUT)
+        server.wait_ready()
 
     for server in servers:
         wait_for_seed(server, is_done)
 
-    assert omdb.requests() <= ONE_SEEDS_REQUESTS
+    assert omdb.requests() <= one_seeds_requests(SEED_COUNT)
     assert [catalogue(server)["total"] for server in servers] == [SEED_COUNT] * 2
     assert stored_in_sqlite(sqlite_path(sqlite_url)) == (SEED_COUNT, True)
 
@@ -286,12 +288,12 @@ def test_three_servers_on_one_postgres_database_seed_it_once(
     env = server_env(postgres_url, omdb)
     servers = [launch(env, wait=False) for _ in range(3)]
     for server in servers:
-        server.wait_ready(timeout=START_TIMEOUT)
+        server.wait_ready()
 
     for server in servers:
         wait_for_seed(server, is_done)
 
-    assert omdb.requests() <= ONE_SEEDS_REQUESTS
+    assert omdb.requests() <= one_seeds_requests(SEED_COUNT)
     pages = [catalogue(server) for server in servers]
     assert [page["total"] for page in pages] == [SEED_COUNT] * 3
     assert len({movie["id"] for movie in pages[0]["items"]}) == SEED_COUNT
@@ -306,19 +308,19 @@ def test_sigkill_mid_seed_leaves_no_movies_and_next_start_completes(
     # 100 requests, 8 at a time, 300 ms each: the seed takes about four seconds.
     slow = Omdb(start_simulator(tmp_path, "--latency-ms", "300"))
     try:
-        env = server_env(sqlite_url, slow)
+        env = server_env(sqlite_url, slow, MOVIES_SEED_COUNT=str(FULL_SEED))
         first = launch(env)
         seed = wait_for_seed(first, lambda s: s["state"] == "running" and s["fetched"] > 0)
         first.kill()
-        assert seed["fetched"] < SEED_COUNT  # killed mid-seed, not after it
+        assert seed["fetched"] < FULL_SEED  # killed mid-seed, not after it
 
         assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, False)
 
         slow.configure(latency_ms=0)
         second = launch(env)
         wait_for_seed(second, is_done)
-        assert catalogue(second)["total"] == SEED_COUNT
-        assert stored_in_sqlite(sqlite_path(sqlite_url)) == (SEED_COUNT, True)
+        assert catalogue(second)["total"] == FULL_SEED
+        assert stored_in_sqlite(sqlite_path(sqlite_url)) == (FULL_SEED, True)
     finally:
         slow.process.terminate()
 
@@ -336,8 +338,9 @@ def test_omdb_down_at_start_serves_meanwhile_and_seeds_once_omdb_returns(
     assert stored_in_sqlite(sqlite_path(sqlite_url)) == (0, False)
 
     omdb.configure(down=False)
-    # The contract's promise is "within a minute of OMDb coming back"; the slack is for load.
-    seed = wait_for_seed(server, is_done, timeout=90)
+    # The contract's promise is "within a minute of OMDb coming back": its timing is the
+    # benchmarks' business, so here it is waited for as long as it takes.
+    seed = wait_for_seed(server, is_done)
 
     assert "error" not in seed
     assert catalogue(server)["total"] == SEED_COUNT
@@ -371,7 +374,7 @@ def test_seed_command_seeds_then_has_nothing_to_do(
     first = run_seed_command(tmp_path, env)
 
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "seeded 100 movies" in first.stdout + first.stderr
+    assert f"seeded {SEED_COUNT} movies" in first.stdout + first.stderr
     assert stored_in_sqlite(sqlite_path(sqlite_url)) == (SEED_COUNT, True)
     requests_after_seed = omdb.requests()
 

@@ -21,7 +21,7 @@ from movies_api.omdb.errors import (
     OmdbUnavailable,
 )
 from movies_api.omdb.normalise import normalise
-from tests.processes import Process, start_simulator
+from tests.processes import HANG_SECONDS, Process, start_simulator
 
 DEFAULT_KNOBS: dict[str, Any] = {
     "latency_ms": 0,
@@ -65,8 +65,9 @@ async def stats(control: httpx.AsyncClient) -> dict[str, Any]:
 async def settles(
     control: httpx.AsyncClient, counter: str, condition: Callable[[int], bool]
 ) -> bool:
-    """Whether a simulator counter meets ``condition`` within five seconds."""
-    for _ in range(250):
+    """Whether a simulator counter comes to meet ``condition``; only a hang says no."""
+    hang = time.monotonic() + HANG_SECONDS
+    while time.monotonic() < hang:
         if condition((await stats(control))[counter]):
             return True
         await asyncio.sleep(0.02)
@@ -168,14 +169,12 @@ async def test_sigterm_stops_it_promptly_even_with_a_hung_request(tmp_path: Path
     async with httpx.AsyncClient(base_url=process.url, timeout=30) as client:
         hung = asyncio.create_task(client.get("/", params={"apikey": "demo", "i": "tt0133093"}))
         assert await settles(client, "in_flight", lambda count: count == 1)
-        started = time.monotonic()
         exit_code = await asyncio.to_thread(process.terminate)
-        elapsed = time.monotonic() - started
         try:
             status = (await hung).status_code
         except httpx.HTTPError:
             status = None  # dropped: as good as uvicorn's 500 for a cancelled request
-    # uvicorn re-raises the SIGTERM it handled; a SIGKILL (-9) would mean it hung.
+    # uvicorn re-raises the SIGTERM it handled; a SIGKILL (-9), sent when it has not
+    # exited 15 s after SIGTERM, would mean it hung.
     assert exit_code in (0, -signal.SIGTERM)
-    assert elapsed < 5
     assert status in (None, 500)

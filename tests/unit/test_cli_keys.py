@@ -164,6 +164,32 @@ def test_list_table_shows_prefixes_never_keys(cli: Cli) -> None:
     assert "never" in result.stdout  # not used yet
 
 
+def test_list_table_fits_80_columns_with_prefix_and_id_whole(cli: Cli) -> None:
+    cli.create("--name", "release bot for the nightly catalogue import")
+    revoked_id, _ = cli.create("--name", "ci", "--scope", "movies:delete", "--scope", "movies:add")
+    cli("keys", "revoke", str(revoked_id))
+    cli.env["COLUMNS"] = "80"
+
+    result = cli("keys", "list")
+
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.stdout
+    for listed in cli.listed():
+        row = next(line for line in lines if f" {listed['prefix']} " in f" {line} ")
+        assert row.split()[0] == str(listed["id"])
+    assert "".join(str(cli.database).split()) in "".join(result.stdout.split())
+
+
+def test_create_and_revoke_say_which_database_they_used(cli: Cli) -> None:
+    created = cli("keys", "create", "--name", "ci")
+    key_id = cli.listed()[0]["id"]
+    revoked = cli("keys", "revoke", str(key_id))
+
+    assert f"in sqlite:///{cli.database}" in created.stdout.splitlines()[0]
+    assert f"in sqlite:///{cli.database}" in revoked.stdout
+
+
 # --- revoke -----------------------------------------------------------------------------------
 
 

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from movies_api.logs import TRACE_FIELD, JsonFormatter, TextFormatter, configure
+from movies_api.logs import (
+    PER_REQUEST_LOGGERS,
+    QUIET_LOGGERS,
+    TRACE_FIELD,
+    JsonFormatter,
+    TextFormatter,
+    configure,
+)
 
 
 def _record(
@@ -79,17 +86,18 @@ def test_text_line_reads_like_a_log_line() -> None:
 def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    uvicorn = [
-        (logging.getLogger(n), logging.getLogger(n).handlers[:])
-        for n in ("uvicorn", "uvicorn.error")
+    others = [
+        (logging.getLogger(n), logging.getLogger(n).handlers[:], logging.getLogger(n).level)
+        for n in ("uvicorn", *QUIET_LOGGERS, *PER_REQUEST_LOGGERS)
     ]
     try:
         yield
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
-        for logger, handlers in uvicorn:
+        for logger, handlers, logger_level in others:
             logger.handlers[:] = handlers
+            logger.setLevel(logger_level)
 
 
 @pytest.mark.usefixtures("restored_logging")
@@ -109,5 +117,35 @@ def test_configure_sends_everything_to_stdout_in_the_chosen_format(
     assert root.level == logging.INFO
     assert logging.getLogger("uvicorn.error").handlers == []
     assert logging.getLogger("uvicorn.error").propagate is True
-    logging.getLogger("uvicorn.error").info("started")
-    assert "started" in stdout.getvalue()
+    logging.getLogger("uvicorn.error").warning("trouble")
+    assert "trouble" in stdout.getvalue()
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_libraries_say_nothing_at_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    configure(json_lines=False)
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin alembic.autogenerate")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade  -> 0001")
+    logging.getLogger("uvicorn.error").info("Waiting for application startup.")
+    logging.getLogger("httpx").info('HTTP Request: GET http://omdb/?i=tt1 "HTTP/1.1 200 OK"')
+    logging.getLogger("httpcore.connection").debug("connect_tcp.started")
+    logging.getLogger("movies_api").info("ours")
+    logging.getLogger("alembic.runtime.migration").warning("theirs, but a problem")
+    lines = stdout.getvalue().splitlines()
+    assert [line.split(maxsplit=3)[-1] for line in lines] == [
+        "movies_api: ours",
+        "alembic.runtime.migration: theirs, but a problem",
+    ]
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_at_debug_each_omdb_request_gets_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    configure(json_lines=False, level=logging.DEBUG)
+    logging.getLogger("httpx").info('HTTP Request: GET http://omdb/?i=tt1 "HTTP/1.1 200 OK"')
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin alembic.autogenerate")
+    assert len(stdout.getvalue().splitlines()) == 1
+    assert "HTTP Request: GET http://omdb/?i=tt1" in stdout.getvalue()

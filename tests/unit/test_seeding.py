@@ -35,6 +35,8 @@ from movies_api.services.seeding import (
     Seeder,
     SeedIncomplete,
     SeedState,
+    bundled_ids,
+    ids_in,
 )
 from tests.unit.fakes import FakeUnitOfWorkFactory, Store
 
@@ -802,3 +804,12 @@ async def test_refresh_of_an_empty_unseeded_database_stays_pending() -> None:
     assert r.seeder.status()["state"] == "pending"
     assert r.omdb.requests == 0
     assert not r.store.seeded
+
+
+def test_a_seed_list_takes_the_id_at_the_start_of_each_line() -> None:
+    text = "# a comment\ntt0133093  # The Matrix\n\n  tt0087182\nnot an id\n"
+    assert ids_in(text) == ("tt0133093", "tt0087182")
+
+
+def test_the_bundled_list_holds_more_ids_than_the_default_seed() -> None:
+    assert len(set(bundled_ids())) > 100

@@ -121,6 +121,11 @@ def test_seed_search_accepts_a_sequence_in_code() -> None:
         ("MOVIES_OMDB_TIMEOUT", "0"),
         ("MOVIES_SEED_COUNT", "0"),
         ("MOVIES_LOG_FORMAT", "xml"),
+        ("MOVIES_LOG_LEVEL", "chatty"),
+        ("MOVIES_REDIS_URL", "http://x"),
+        ("MOVIES_REDIS_URL", "localhost:6379"),
+        ("MOVIES_DATABASE_URL", "postgresql://u@h:notaport/db"),
+        ("MOVIES_SEED_IDS_FILE", "/nonexistent/ids.txt"),
         ("PORT", "70000"),
     ],
 )
@@ -155,3 +160,32 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValidationError):
         settings.seed_count = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/0", "rediss://:pw@cache:6380", "unix:///r.sock"]
+)
+def test_redis_urls_of_every_redis_scheme_are_accepted(url: str) -> None:
+    assert Settings(redis_url=f" {url} ").redis_url == url
+
+
+@pytest.mark.parametrize(("given", "level"), [("DEBUG", 10), ("info", 20), (" Warning ", 30)])
+def test_log_level_is_read_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, given: str, level: int
+) -> None:
+    monkeypatch.setenv("MOVIES_LOG_LEVEL", given)
+    assert Settings().log_level_number == level
+
+
+def test_a_seed_ids_file_is_taken_when_it_exists(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("tt0133093\n")
+    assert Settings(seed_ids_file=ids).seed_ids_file == ids
+
+
+def test_every_field_has_its_variable() -> None:
+    variables = Settings.variables()
+    assert "MOVIES_DATABASE_URL" in variables
+    assert "PORT" in variables  # read without the prefix, as Cloud Run sets it
+    assert "K_SERVICE" in variables
+    assert len(variables) == len(Settings.model_fields)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import logging
 import os
 import signal
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from movies_api import __version__
+from movies_api.cli.help import DATABASE, HelpGroup, reads
 from movies_api.cli.keys import keys_app
 from movies_api.cli.omdb_sim import omdb_sim
 
@@ -21,14 +25,46 @@ if TYPE_CHECKING:
     from movies_api.settings import Settings
 
 app = typer.Typer(
+    cls=HelpGroup,
     name="movies-api",
-    help="A catalogue of movies filled from OMDb, served over REST.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 app.add_typer(keys_app, name="keys")
-app.command("omdb-sim", help="Run a local OMDb simulator for offline demos and tests.")(omdb_sim)
+app.command(
+    "omdb-sim",
+    help="Run a local OMDb simulator for offline demos and tests.",
+    cls=reads(database=False),
+)(omdb_sim)
+SEED_VARIABLES = (
+    *DATABASE,
+    "MOVIES_OMDB_API_KEY",
+    "MOVIES_OMDB_BASE_URL",
+    "MOVIES_OMDB_TIMEOUT",
+    "MOVIES_OMDB_MAX_IN_FLIGHT",
+    "MOVIES_SEED_COUNT",
+    "MOVIES_SEED_SEARCH",
+    "MOVIES_SEED_IDS_FILE",
+)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"movies-api {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """A catalogue of movies filled from OMDb, served over REST."""
 
 
 def load_settings() -> Settings:
@@ -43,7 +79,8 @@ def load_settings() -> Settings:
         # Errors name a field, or the alias of one read without the prefix (PORT, K_SERVICE).
         aliases = {f.validation_alias for f in Settings.model_fields.values()}
         problems = "; ".join(
-            f"{_variable(str(e['loc'][0]), aliases)}: {e['msg']}" for e in error.errors()
+            f"{_variable(str(e['loc'][0]), aliases)}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
         )
         typer.echo(f"movies-api: invalid configuration: {problems}", err=True)
         raise typer.Exit(2) from None
@@ -53,32 +90,54 @@ def _variable(name: str, aliases: Collection[object]) -> str:
     return name if name in aliases else f"MOVIES_{name.upper()}"
 
 
-@app.command()
+@contextlib.contextmanager
+def startup_failures() -> Iterator[None]:
+    """End the command with the failure's one line on stderr and status 1, no traceback."""
+    from movies_api.startup import StartupError
+
+    try:
+        yield
+    except StartupError as error:
+        typer.echo(f"movies-api: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command(cls=reads(every_setting=True))
 def serve(
     host: Annotated[
         str | None, typer.Option(help="default 0.0.0.0 on Cloud Run, else 127.0.0.1")
     ] = None,
     port: Annotated[int | None, typer.Option(help="default $PORT, else 8000")] = None,
 ) -> None:
-    """Run the HTTP API (migrating the schema and seeding an empty catalogue on start)."""
+    """Run the HTTP API (migrating the schema and seeding an empty catalogue on start).
+
+    It binds its port first, then reaches the database and migrates it, then serves: a
+    port in use or an unusable database stops it at once with one line naming the cause.
+    """
     # What start-up builds lives as long as the process, so collecting it is wasted work:
     # with the collector on, cold starts paid ~0.1-0.2 s of full collections, one of them
     # inside the first request. Build with it off, then freeze the survivors so later
     # collections never scan them again.
     gc.disable()
     try:
-        import uvicorn
-
-        from movies_api import logs
-        from movies_api.bootstrap import build_app
+        from movies_api import logs, startup
 
         settings = load_settings()
-        logs.configure(json_lines=settings.json_logs)
+        logs.configure(json_lines=settings.json_logs, level=settings.log_level_number)
         bind_host = host or ("0.0.0.0" if settings.k_service else "127.0.0.1")  # noqa: S104
+        bind_port = port or settings.port
+        with startup_failures():
+            chosen_by = "--port" if port else "PORT" if "PORT" in os.environ else "the default"
+            listener = startup.listening_socket(bind_host, bind_port, chosen_by=chosen_by)
+            prepared = asyncio.run(startup.prepare(settings))
+        import uvicorn
+
+        from movies_api.bootstrap import build_app
+
         config = uvicorn.Config(
             build_app(settings),
             host=bind_host,
-            port=port or settings.port,
+            port=bind_port,
             loop="uvloop",
             http="httptools",
             ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
@@ -93,10 +152,12 @@ def serve(
         gc.freeze()
     finally:
         gc.enable()
+    address = f"http://{bind_host}:{bind_port}"
+    logging.getLogger("movies_api").info(startup.summary(settings, prepared, address))
     # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully; with the
     # default handler that ends the process with status -15. Cloud Run expects 0 (§2).
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
@@ -106,7 +167,7 @@ def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
     sys.exit(0)
 
 
-@app.command()
+@app.command(cls=reads(*DATABASE))
 def migrate(
     grant_to: Annotated[
         list[str] | None,
@@ -129,6 +190,7 @@ def migrate(
         require_roles,
     )
     from movies_api.db.schema import migrate as run_migrations
+    from movies_api.startup import database_shown, using_database
 
     settings = load_settings()
 
@@ -145,7 +207,8 @@ def migrate(
             await engine.dispose()
 
     try:
-        before = asyncio.run(run())
+        with startup_failures(), using_database(settings):
+            before = asyncio.run(run())
     except UnknownRevision as newer:
         # A rollback to an older release: its scripts cannot migrate a newer schema, and
         # the release that wrote it already did (serving it needs no migration).
@@ -156,22 +219,28 @@ def migrate(
         typer.echo(f"movies-api: migrate failed: {reason}", err=True)
         raise typer.Exit(1) from None
     if before == SCHEMA_HEAD:
-        typer.echo(f"schema already at {SCHEMA_HEAD}")
+        typer.echo(f"schema already at {SCHEMA_HEAD} in {database_shown(settings)}")
     else:
-        typer.echo(f"schema migrated from {before or 'nothing'} to {SCHEMA_HEAD}")
+        typer.echo(
+            f"schema migrated from {before or 'nothing'} to {SCHEMA_HEAD} "
+            f"in {database_shown(settings)}"
+        )
     if grant_to:
         typer.echo(f"read/write access to every table granted to {', '.join(grant_to)}")
 
 
-@app.command()
+@app.command(cls=reads(*SEED_VARIABLES))
 def seed() -> None:
     """Seed the catalogue now, with a progress bar; a no-op on a seeded database."""
     from movies_api.cli.seed import run_seed
 
-    sys.exit(run_seed(load_settings()))
+    settings = load_settings()
+    with startup_failures():
+        status = run_seed(settings)
+    sys.exit(status)
 
 
-@app.command("import")
+@app.command("import", cls=reads(*SEED_VARIABLES))
 def import_list(
     file: Annotated[
         str,
@@ -196,7 +265,7 @@ def import_list(
     sys.exit(run_import(load_settings(), file, report=report, dry_run=dry_run))
 
 
-@app.command()
+@app.command(cls=reads(*SEED_VARIABLES))
 def refresh(
     older_than: Annotated[
         str, typer.Option(help="refresh movies last refreshed longer ago: 30d, 12h, 90m…")

@@ -31,7 +31,9 @@ def omdb_sim(
 ) -> None:
     """Serve OMDb's wire protocol from a bundled catalogue; any key but 'invalid' works."""
     # Imported here: registering the command must not load Starlette and uvicorn.
+    from movies_api.cli.main import startup_failures
     from movies_api.omdb.simulator.app import SimulatorConfig, run
+    from movies_api.startup import listening_socket
 
     config = SimulatorConfig(
         latency_ms=latency_ms,
@@ -41,5 +43,7 @@ def omdb_sim(
         quota=quota,
         random_seed=seed,
     )
+    with startup_failures():
+        listener = listening_socket(host, port, chosen_by="--port")
     typer.echo(f"OMDb simulator listening on http://{host}:{port}/ (Ctrl+C to stop)")
-    run(config, host=host, port=port)
+    run(config, listener)

@@ -13,6 +13,7 @@ from movies_api.omdb.errors import OmdbError
 from movies_api.services.seeding import WAIT_FOR_OTHER_SECONDS, Outcome
 from movies_api.services.upstream import translate
 from movies_api.settings import Settings
+from movies_api.startup import database_shown, using_database
 
 _MESSAGES = {
     Outcome.ALREADY_SEEDED: "the catalogue was seeded before; nothing to do",
@@ -21,9 +22,12 @@ _MESSAGES = {
 
 
 def run_seed(settings: Settings) -> int:
-    """Seed once; the exit status is 0 when the catalogue is (or already was) seeded."""
+    """Seed once; the exit status is 0 when the catalogue is (or already was) seeded.
+
+    Raises ``StartupError`` when the database cannot be used at all."""
     console = Console(stderr=True)
-    return asyncio.run(_seed(settings, console))
+    with using_database(settings):
+        return asyncio.run(_seed(settings, console))
 
 
 async def _seed(settings: Settings, console: Console) -> int:
@@ -50,10 +54,12 @@ async def _seed(settings: Settings, console: Console) -> int:
                 reason = translate(error) if isinstance(error, OmdbError) else error
                 console.print(f"[red]seeding failed:[/] {reason}")
                 return 1
+        where = database_shown(settings)
         if result.outcome is Outcome.SEEDED:
-            console.print(f"seeded {result.stored} movies")
+            said = f"seeded {result.stored} movies into {where}"
         else:
-            console.print(_MESSAGES[result.outcome])
+            said = f"{where}: {_MESSAGES[result.outcome]}"
+        console.print(said, highlight=False, soft_wrap=True)
         return 0
     finally:
         await container.aclose()

@@ -19,7 +19,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from movies_api.db.title_anchors import StretchCache
-from movies_api.db.urls import sqlite_file
 
 log = logging.getLogger("movies_api.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -51,9 +50,8 @@ def create_engine(
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if url.get_backend_name() == "sqlite":
-        path = sqlite_file(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        # A missing directory is never created: a typo in the path must not serve from a
+        # new, empty database (movies_api.startup refuses it with the path named).
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         # Every instance may hold pool_size + max_overflow connections: size them so that

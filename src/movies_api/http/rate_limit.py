@@ -8,13 +8,11 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from fastapi import Request
-
-from movies_api.http.problems import Problem
 from movies_api.services.ports import StoredKey
 from movies_api.settings import RateLimit
 
 if TYPE_CHECKING:
+    from fastapi import Request
     from limits import RateLimitItem
     from limits.aio.strategies import MovingWindowRateLimiter
     from redis.asyncio import ConnectionPool
@@ -104,6 +102,10 @@ class RateLimiter:
         except Exception:  # refused, but the window is unknown: the whole period is safe
             log.warning("rate limiter unavailable for window stats", exc_info=True)
             retry_after = self._limit.seconds
+        # Imported here: the composition root builds a limiter for every command, and the
+        # CLI's commands must not pay for importing the HTTP stack.
+        from movies_api.http.problems import Problem
+
         raise Problem(
             429,
             f"too many {self._what}: at most {self._limit} per client",

@@ -103,8 +103,13 @@ Progress = Callable[[int, int], None]
 
 def bundled_ids() -> tuple[str, ...]:
     """The curated default seed: well-known films, more than the default count."""
-    text = resources.files("movies_api.services").joinpath("seed_ids.txt").read_text()
-    return tuple(line.strip() for line in text.splitlines() if line.strip().startswith("tt"))
+    return ids_in(resources.files("movies_api.services").joinpath("seed_ids.txt").read_text())
+
+
+def ids_in(text: str) -> tuple[str, ...]:
+    """The IMDb ids of a seed list: one at the start of a line, anything after it and any
+    other line (comments) skipped."""
+    return tuple(line.split()[0] for line in text.splitlines() if line.lstrip().startswith("tt"))
 
 
 async def search_ids(

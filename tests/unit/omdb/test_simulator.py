@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib.util
 import json
+import socket
 import time
 import unicodedata
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from movies_api.cli.omdb_sim import omdb_sim
 from movies_api.omdb.normalise import normalise
 from movies_api.omdb.simulator import app as simulator
 from movies_api.omdb.simulator.app import SimulatorConfig, create_app
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 OMDB_FIELDS = [
@@ -519,30 +521,36 @@ def test_catalogue_is_what_the_generator_builds() -> None:
 # --- running it ---------------------------------------------------------------------------
 
 
-def test_run_serves_the_app_quietly_on_the_given_address(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[object, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
-    simulator.run(SimulatorConfig(), host="127.0.0.2", port=9001)
-    [(app, options)] = calls
-    assert callable(app)
-    assert options["host"] == "127.0.0.2"
-    assert options["port"] == 9001
-    assert options["access_log"] is False  # the query string holds the key
+def test_run_serves_the_app_quietly_on_the_socket_it_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[uvicorn.Config, list[socket.socket] | None]] = []
+    monkeypatch.setattr(
+        uvicorn.Server, "run", lambda server, sockets=None: calls.append((server.config, sockets))
+    )
+    with socket.socket() as listener:
+        simulator.run(SimulatorConfig(), listener)
+        [(config, sockets)] = calls
+        assert sockets == [listener]
+    assert callable(config.app)
+    assert config.access_log is False  # the query string holds the key
 
 
-def test_cli_builds_the_config_and_says_where_it_listens(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[SimulatorConfig, str, int]] = []
+def test_cli_binds_before_it_says_where_it_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[SimulatorConfig, tuple[str, int]]] = []
 
-    def fake_run(config: SimulatorConfig, host: str, port: int) -> None:
-        calls.append((config, host, port))
+    def fake_run(config: SimulatorConfig, listener: socket.socket) -> None:
+        calls.append((config, listener.getsockname()))
+        listener.close()
 
     monkeypatch.setattr(simulator, "run", fake_run)
     cli = typer.Typer()
     cli.command()(omdb_sim)
-    options = "--port 9002 --latency-ms 5 --max-concurrency 4 --error-rate 0.25 --hang-rate 0.1"
+    port = free_port()
+    options = f"--port {port} --latency-ms 5 --max-concurrency 4 --error-rate 0.25 --hang-rate 0.1"
     result = CliRunner().invoke(cli, [*options.split(), "--quota", "7", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:9002/" in result.output
+    assert f"listening on http://127.0.0.1:{port}/" in result.output
     assert calls == [
         (
             SimulatorConfig(
@@ -553,8 +561,7 @@ def test_cli_builds_the_config_and_says_where_it_listens(monkeypatch: pytest.Mon
                 quota=7,
                 random_seed=3,
             ),
-            "127.0.0.1",
-            9002,
+            ("127.0.0.1", port),
         )
     ]
 

@@ -31,6 +31,7 @@ import json
 import math
 import random
 import re
+import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
@@ -123,20 +124,16 @@ def create_app(config: SimulatorConfig) -> Starlette:
     )
 
 
-def run(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the simulator until interrupted.
+def run(config: SimulatorConfig, listener: socket.socket) -> None:
+    """Serve the simulator on ``listener`` (bound by the caller) until interrupted.
 
     No access log: OMDb URLs carry the API key. Shutdown waits at most a second,
     so hung requests never hold the process.
     """
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=1,
+    server_config = uvicorn.Config(
+        create_app(config), log_level="warning", access_log=False, timeout_graceful_shutdown=1
     )
+    uvicorn.Server(server_config).run(sockets=[listener])
 
 
 class _Catalogue:
