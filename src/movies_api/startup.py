@@ -173,8 +173,13 @@ async def prepare(settings: Settings) -> Prepared:
     served as it is, with one warning.
     """
     from movies_api.bootstrap import build_container
-    from movies_api.db.schema import SCHEMA_HEAD, SchemaBehind, current_revision, ensure_schema
-    from movies_api.db.schema import is_known
+    from movies_api.db.schema import (
+        SCHEMA_HEAD,
+        SchemaBehind,
+        current_revision,
+        ensure_schema,
+        is_known,
+    )
     from movies_api.services.seeding import SeedState
 
     with using_database(settings):
