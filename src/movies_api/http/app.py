@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 from movies_api import __version__
 from movies_api.http import problems
 from movies_api.http.middleware import ObserveRequests
-from movies_api.http.routes import lookup, movies, ops
+from movies_api.http.routes import lookup, movies, ops, posters
 
 if TYPE_CHECKING:
     from movies_api.bootstrap import Container
@@ -75,6 +75,7 @@ def create_app(
             require_key_for_add=container.settings.require_key_for_add,
         )
     )
+    app.include_router(posters.build_router(posters=container.posters))
     app.include_router(
         lookup.build_router(
             lookup=container.lookup,

@@ -18,6 +18,7 @@ from movies_api.services.errors import (
     InvalidCursor,
     MovieAlreadyExists,
     MovieNotFound,
+    PosterUnavailable,
     StorageUnavailable,
     UpstreamFailed,
     UpstreamNotFound,
@@ -74,6 +75,7 @@ def problem_response(problem: Problem) -> Response:
 # Service errors → (status, problem type). Upstream statuses follow contract §2.
 _STATUS: dict[type[CatalogueError], tuple[int, str]] = {
     MovieNotFound: (404, "movie-not-found"),
+    PosterUnavailable: (404, "poster-not-found"),
     UpstreamNotFound: (404, "omdb-title-not-found"),
     UpstreamFailed: (502, "omdb-failed"),
     UpstreamTimedOut: (504, "omdb-timeout"),
