@@ -16,6 +16,7 @@ from movies_api import __version__
 from movies_api.http import problems
 from movies_api.http.middleware import ObserveRequests
 from movies_api.http.routes import lookup, movies, ops, posters
+from movies_api.ui import views as ui_views
 
 if TYPE_CHECKING:
     from movies_api.bootstrap import Container
@@ -90,6 +91,15 @@ def create_app(
             seed_status=container.seed_status,
             stats=container.stats,
             metrics_token=_secret(container.settings.metrics_token),
+        )
+    )
+    app.include_router(
+        ui_views.build_router(
+            catalogue=container.catalogue,
+            lookup=container.lookup,
+            lookup_limiter=container.lookup_limiter,
+            cache=container.cache,
+            require_key_for_add=container.settings.require_key_for_add,
         )
     )
     # Added first, so it runs inside ObserveRequests: its answers are counted and logged too.
