@@ -17,10 +17,11 @@ the simulator itself, which draws one (the title and year on a colour from the i
 offline demo shows pictures.
 
 ``/__sim/stats``, ``/__sim/reset``, ``/__sim/config`` and ``/__sim/records/{id}`` are
-not OMDb's: they let a test count requests, change the knobs of ``SimulatorConfig`` at run
-time, and change a record between two fetches (``POST /__sim/records/tt0133093`` with
-``{"imdbRating": "9.9"}`` sets those fields, as a real record changes when its ratings or
-box office move). ``/__sim/reset`` zeroes the counters and quotas and undoes record changes.
+not OMDb's: they let a test count requests (poster requests apart, as ``posters``), change
+the knobs of ``SimulatorConfig`` at run time, and change a record between two fetches
+(``POST /__sim/records/tt0133093`` with ``{"imdbRating": "9.9"}`` sets those fields, as a
+real record changes when its ratings or box office move). ``/__sim/reset`` zeroes the
+counters and quotas and undoes record changes.
 With the ``synthesize_ids`` knob on, ``i=`` answers any well-formed id the catalogue lacks
 with a copy of a bundled record (its title suffixed with the id), for bulk imports that
 need more movies than the catalogue holds.
@@ -218,6 +219,7 @@ class _Simulator:
         self._requests = 0
         self._by_kind = dict.fromkeys(_KINDS, 0)
         self._used: dict[str, int] = {}
+        self._posters = 0
 
     async def omdb(self, request: Request) -> Response:
         params = request.query_params
@@ -233,6 +235,7 @@ class _Simulator:
     async def poster(self, request: Request) -> Response:
         """A drawn poster for a record that has one; 404 for an id without a poster."""
         movie_id = request.path_params["movie_id"]
+        self._posters += 1
         record = self._catalogue.by_id(movie_id)
         if record is None and self._config.synthesize_ids and imdb_id(movie_id) == movie_id:
             record = _synthesized(self._records, movie_id)
@@ -247,6 +250,7 @@ class _Simulator:
                 "by_kind": self._by_kind,
                 "in_flight": self._gate.in_flight,
                 "peak_in_flight": self._gate.peak,
+                "posters": self._posters,
             }
         )
 
@@ -254,6 +258,7 @@ class _Simulator:
         """Zero the counters, the peak and every key's quota use; undo record changes."""
         self._requests = 0
         self._by_kind = dict.fromkeys(_KINDS, 0)
+        self._posters = 0
         self._used.clear()
         self._gate.peak = self._gate.in_flight
         if self._changed:
@@ -391,12 +396,14 @@ def poster_svg(record: Mapping[str, Any]) -> bytes:
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="445" '
         'viewBox="0 0 300 445" font-family="sans-serif" text-anchor="middle" fill="#fff">'
-        f'<rect width="300" height="445" fill="hsl({hue},45%,32%)"/>'
-        f'<rect x="14" y="14" width="272" height="417" fill="none" stroke="hsl({hue},60%,70%)" '
-        'stroke-width="3"/>'
+        f'<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
+        f'<stop offset="0" stop-color="hsl({hue},65%,45%)"/>'
+        f'<stop offset="1" stop-color="hsl({(hue + 60) % 360},55%,18%)"/></linearGradient></defs>'
+        '<rect width="300" height="445" fill="url(#g)"/>'
+        f'<circle cx="240" cy="80" r="120" fill="hsl({(hue + 180) % 360},70%,70%)" opacity=".18"/>'
         f"{text}"
-        f'<text x="150" y="400" font-size="22" fill="hsl({hue},70%,85%)">{year}</text>'
-        "</svg>"
+        f'<text x="150" y="400" font-size="22" fill="hsl({hue},70%,88%)">{year}</text>'
+        '<text x="150" y="428" font-size="11" opacity=".7">OMDb simulator</text>'
     ).encode()
 
 
