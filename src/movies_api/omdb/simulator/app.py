@@ -12,7 +12,7 @@ OMDb's behaviour is undocumented the simulator picks, and says so here:
 - A ``y`` or ``page`` that is not a number is ignored; ``r`` is accepted but
   every answer is JSON.
 
-Every ``Poster`` it answers (other than ``"N/A"``) points at ``/__sim/posters/{id}.svg`` on
+Every bundled ``Poster`` it answers (other than ``"N/A"``) points at ``/__sim/posters/{id}.svg`` on
 the simulator itself, which draws one (the title and year on a colour from the id), so an
 offline demo shows pictures.
 
@@ -62,6 +62,7 @@ _REJECTED_KEY: Final = "invalid"
 _KINDS: Final = ("i", "t", "s")
 _WORD = re.compile(r"\w+")
 _FIRST_YEAR = re.compile(r"\d{4}", re.ASCII)
+_BUNDLED_POSTERS: Final = "https://m.media-amazon.com/"
 _POSTER_LINE: Final = 16
 _POSTER_LINES: Final = 6
 _FIRST_SENTENCE = re.compile(r".+?[.!?](?=\s|$)", re.DOTALL)
@@ -239,7 +240,7 @@ class _Simulator:
         record = self._catalogue.by_id(movie_id)
         if record is None and self._config.synthesize_ids and imdb_id(movie_id) == movie_id:
             record = _synthesized(self._records, movie_id)
-        if record is None or record.get("Poster") in (None, "N/A"):
+        if record is None or not str(record.get("Poster", "")).startswith(_BUNDLED_POSTERS):
             return PlainTextResponse("no poster", status_code=404)
         return Response(poster_svg(record), media_type="image/svg+xml")
 
@@ -370,8 +371,9 @@ def _search_page(hits: list[_Record], page: int) -> Response:
 
 
 def _drawn_poster(record: _Record, base_url: str) -> _Record:
-    """``record`` with its poster drawn by this simulator at ``base_url``."""
-    if record.get("Poster") in (None, "N/A"):
+    """``record`` with its poster drawn by this simulator at ``base_url``: the bundled
+    records name made-up Amazon addresses; a poster a test set (``/__sim/records``) stays."""
+    if not str(record.get("Poster", "")).startswith(_BUNDLED_POSTERS):
         return record
     return {**record, "Poster": f"{base_url}__sim/posters/{record['imdbID']}.svg"}
 
