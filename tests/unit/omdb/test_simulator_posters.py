@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import httpx
 
 from movies_api.omdb.simulator.app import SimulatorConfig, create_app
@@ -23,6 +25,8 @@ async def test_records_and_search_hits_point_at_drawn_posters() -> None:
     assert image.headers["content-type"].startswith("image/svg+xml")
     assert image.text.startswith("<svg")
     assert ">The Matrix</text>" in image.text
+    drawing = ElementTree.fromstring(image.content)  # well-formed, or browsers show nothing
+    assert (drawing.get("width"), drawing.get("height")) == ("300", "445")
 
 
 async def test_titles_are_escaped_in_the_drawing() -> None:

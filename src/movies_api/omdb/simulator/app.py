@@ -406,6 +406,7 @@ def poster_svg(record: Mapping[str, Any]) -> bytes:
         f"{text}"
         f'<text x="150" y="400" font-size="22" fill="hsl({hue},70%,88%)">{year}</text>'
         '<text x="150" y="428" font-size="11" opacity=".7">OMDb simulator</text>'
+        "</svg>"
     ).encode()
 
 

@@ -224,6 +224,12 @@
       history.replaceState(null, "", params.toString() ? `/?${params}` : "/");
       showListing(listing, page, params.get("q") || "");
     }
+    form.addEventListener("submit", (event) => {
+      // The same page the browser would load, without the blank fields in its address.
+      event.preventDefault();
+      const params = formParams(form);
+      location.assign(params.toString() ? `/?${params}` : "/");
+    });
     box.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(update, 300);
