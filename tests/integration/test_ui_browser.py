@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Page, Route, sync_playwright
 
 from movies_api.ui import links
@@ -215,3 +216,21 @@ def test_a_key_without_the_scope_is_told_in_words(
     page.get_by_role("button", name="Use this key").click()
     page.get_by_text("This API key may not delete movies (403)").wait_for()
     assert httpx.get(f"{service.url}/movies/tt0087182", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/?q=zardoz", links.movie_page("tt0133093"), f"{links.ADD}?q=dune", "/?year_min=abc"],
+)
+def test_no_page_has_a_serious_accessibility_violation(
+    service: UiService, recorded: RecordedPage, path: str
+) -> None:
+    page = recorded.page
+    page.goto(service.url + path, wait_until="networkidle")
+    found = Axe().run(page).response["violations"]
+    serious = [
+        (violation["id"], [node["target"] for node in violation["nodes"]])
+        for violation in found
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
