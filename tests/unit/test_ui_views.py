@@ -287,6 +287,7 @@ async def test_html_and_quotes_in_titles_and_plots_render_as_text() -> None:
 DUNES = [
     omdb_record("tt0087182", "Dune", 1984, Poster="https://posters.example/d84.jpg"),
     omdb_record("tt1160419", "Dune", 2021, Poster="https://posters.example/d21.jpg"),
+    omdb_record("tt9100011", "Dune", 2000, type="series"),
 ]
 
 
@@ -296,8 +297,9 @@ async def test_the_add_page_searches_omdb_without_javascript_and_marks_stored_hi
     async with client(app) as http:
         response, page = await get(http, f"{links.ADD}?q=dune")
     assert response.status_code == 200
-    assert "2 results on OMDb" in response.text
+    assert "3 results on OMDb" in response.text
     assert response.text.count("In the catalogue") == 1
+    assert "2000 · series" in response.text
     assert links.movie_page("tt0087182") in page.links
     assert 'data-add="tt1160419"' in response.text
     # Only the stored hit's poster can come through the service; the other is drawn.

@@ -61,6 +61,7 @@ class Card:
     hue: int
     page: str
     stored: bool = True
+    type: str = "movie"
 
 
 def card(document: dict[str, Any]) -> Card:
@@ -257,6 +258,7 @@ def _candidate(item: Any) -> Card:
         hue=links.hue(item.id),
         page=links.movie_page(item.id),
         stored=stored,
+        type=item.type,
     )
 
 

@@ -300,7 +300,8 @@
         el("span", { class: "visually-hidden" }, item.title));
     return el("li", { class: "card", "data-id": item.id }, poster(item, item.stored),
       el("span", { class: "card-title" }, item.title),
-      el("span", { class: "card-meta" }, item.year ? String(item.year) : "Year unknown"), mark);
+      el("span", { class: "card-meta" }, (item.year ? String(item.year) : "Year unknown")
+        + (item.type !== "movie" ? ` · ${item.type}` : "")), mark);
   }
 
   function adding(form, results) {
