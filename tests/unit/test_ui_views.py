@@ -10,10 +10,12 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
+from movies_api.domain.listing import SORTS
 from movies_api.domain.movie import Movie
 from movies_api.omdb.errors import OmdbUnavailable
 from movies_api.ui import links
 from movies_api.ui.rendering import ASSETS
+from movies_api.ui.views import SORT_LABELS
 from tests.unit.app_with_fakes import (
     FakeOmdb,
     client,
@@ -393,6 +395,10 @@ def test_poster_versions_are_fnv1a_as_the_script_computes_them() -> None:
     assert links.poster("tt0000001", "a").endswith("?v=e40c292c")
     assert links.poster("tt0000001", "foobar").endswith("?v=bf9cf968")
     assert re.search(r"Math\.imul\(hash \^ byte, 0x01000193\)", ASSETS["app.js"].body.decode())
+
+
+def test_the_order_menu_offers_every_sort() -> None:
+    assert {*SORT_LABELS, "relevance"} == set(SORTS)
 
 
 def test_placeholder_colours_follow_the_id() -> None:

@@ -14,7 +14,6 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from movies_api.cache.responses import CachedResponse, ResponseCache
-from movies_api.domain.listing import SORTS
 from movies_api.domain.movie import MOVIE_TYPES, is_movie_id
 from movies_api.http import listing_params, representation
 from movies_api.http.conditional import answer, etag_matches
@@ -22,7 +21,7 @@ from movies_api.http.problems import Problem, problem_for
 from movies_api.http.rate_limit import RateLimiter
 from movies_api.services.catalogue import CatalogueService, Page
 from movies_api.services.errors import CatalogueError, MovieNotFound
-from movies_api.services.lookup import LookupPage, LookupService
+from movies_api.services.lookup import Candidate, LookupPage, LookupService
 from movies_api.ui import links
 from movies_api.ui.rendering import ASSETS, HEADERS, HTML, render
 
@@ -32,6 +31,7 @@ GENRES: Final = (
     *("Drama", "Family", "Fantasy", "Film-Noir", "History", "Horror", "Music", "Musical"),
     *("Mystery", "Romance", "Sci-Fi", "Short", "Sport", "Thriller", "War", "Western"),
 )
+# Every sort but relevance, which the empty choice means when there is a search.
 SORT_LABELS: Final = {
     "title": "Title A to Z",
     "-title": "Title Z to A",
@@ -46,7 +46,6 @@ SORT_LABELS: Final = {
 FILTER_LABELS: Final = {"genre": "Genre", "year": "Year", "director": "Director", "actor": "Actor"}
 STATIC_CACHE: Final = "public, max-age=86400"
 NO_STORE: Final = "no-store"
-assert set(SORT_LABELS) | {"relevance"} == set(SORTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +245,7 @@ def _catalogue_html(query: dict[str, list[str]], found: Page | None, errors: lis
     )
 
 
-def _candidate(item: Any) -> Card:
+def _candidate(item: Candidate) -> Card:
     stored = bool(item.stored)
     return Card(
         id=item.id,
