@@ -212,6 +212,7 @@ async def test_the_route_serves_the_image_with_browser_caching() -> None:
     assert response.headers["cache-control"] == "public, max-age=86400"
     assert response.headers["etag"] == JPEG.etag
     assert "sandbox" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
     assert (again.status_code, again.content) == (304, b"")
 
 

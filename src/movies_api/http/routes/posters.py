@@ -49,6 +49,7 @@ def build_router(*, posters: PosterService) -> APIRouter:
             "ETag": poster.etag,
             "Cache-Control": CACHE_CONTROL,
             "Content-Security-Policy": POLICY,
+            "X-Content-Type-Options": "nosniff",  # an image is never read as anything else
         }
         if etag_matches(request.headers.get("if-none-match"), poster.etag):
             return Response(status_code=304, headers=headers)
