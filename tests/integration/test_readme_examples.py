@@ -7,8 +7,9 @@ what they mean to a reader at the repository's root), with ``set -euo pipefail``
 command that fails fails the test. ``curl`` is wrapped to record each answer's status: a
 command whose last comment starts with a status code (``# 404: …``) must get exactly that
 one, every other ``curl`` a 2xx. Examples added to the README later are run the same way,
-with nothing to change here. The only rewrite is the demo's port, ``127.0.0.1:8000``,
-to a free one.
+with nothing to change here. The only rewrites are the demo's ports, ``127.0.0.1:8000``
+and the simulator's ``127.0.0.1:8001``, to free ones; the session starts with the ``KEY``
+that ``make demo`` printed, as a reader pastes it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tests.processes import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DEMO_ADDRESS = "127.0.0.1:8000"
+SIM_ADDRESS = "127.0.0.1:8001"
 _BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _MAKE = re.compile(r"(^|[\s;&|(])make\s")
 _STATUS_COMMENT = re.compile(r"\s#\s*([1-5]\d\d)\b[^'\"]*$")
@@ -88,13 +90,14 @@ class Demo:
         self.directory = directory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.sim_port = free_port()
         (directory / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
         self.log = directory / "demo.log"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MOVIES_")},
             "BIN": str(directory / ".venv" / "bin"),
             "DEMO_PORT": str(self.port),
-            "SIM_PORT": str(free_port()),
+            "SIM_PORT": str(self.sim_port),
             "PYTHONUNBUFFERED": "1",
         }
         with self.log.open("wb") as out:
@@ -106,6 +109,12 @@ class Demo:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def key(self) -> str:
+        """The API key the demo printed (``KEY=…``)."""
+        said = _KEY_LINE.search(self.output())
+        assert said is not None, self.output()
+        return said.group(1)
 
     def exited(self) -> bool:
         return self.popen.poll() is not None
@@ -141,9 +150,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 
 def test_make_demo_prints_a_key_that_works_on_the_demo(demo: Demo) -> None:
-    said = _KEY_LINE.search(demo.output())
-    assert said is not None, demo.output()
-    key = said.group(1)
+    key = demo.key()
     missing = f"{demo.url}/movies/tt9999999"
     assert httpx.delete(missing).status_code == 401
     assert httpx.delete(missing, headers={"Authorization": f"Bearer {key}"}).status_code == 404
@@ -167,7 +174,9 @@ def test_every_readme_example_works_as_written_against_make_demo(demo: Demo) -> 
             *blocks,
         ]
     ).replace(DEMO_ADDRESS, f"127.0.0.1:{demo.port}")
+    script = script.replace(SIM_ADDRESS, f"127.0.0.1:{demo.sim_port}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOVIES_")}
+    env["KEY"] = demo.key()
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=demo.directory,
