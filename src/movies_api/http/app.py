@@ -120,5 +120,9 @@ def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:
                 and problems.PROBLEM_JSON in content
                 and "application/json" in content
             ):
-                content[problems.PROBLEM_JSON] = content.pop("application/json")
+                # Merged: the route's own entry holds the examples, FastAPI's the schema.
+                content[problems.PROBLEM_JSON] = {
+                    **content.pop("application/json"),
+                    **content[problems.PROBLEM_JSON],
+                }
     return document
