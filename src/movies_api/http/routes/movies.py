@@ -50,6 +50,7 @@ PREFIX = listing_params.PATH
 
 
 def movie_key(movie_id: str) -> str:
+    """The response cache's key of ``GET /movies/{movie_id}``."""
     return f"id:{movie_id}"
 
 
