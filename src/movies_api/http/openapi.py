@@ -233,10 +233,9 @@ def page_example() -> dict[str, Any]:
         "box_office_usd": 281_576_461,
         "website": None,
     }
-    page = field_examples(MoviePage)
     return {
-        **page,
         "items": [THE_MATRIX, reloaded],
+        **field_examples(MoviePage),
         "page": 1,
         "limit": 2,
         "total": 4,
