@@ -1,7 +1,8 @@
-"""The README's examples, run as written against ``make demo`` (``scripts/demo.sh``, the
-recipe itself): a real OMDb simulator, a real ``serve`` on a fresh ``demo.db``.
+"""The examples of the README and of ``docs/api.md``, run as written against ``make demo``
+(``scripts/demo.sh``, the recipe itself): a real OMDb simulator, a real ``serve`` on a
+fresh ``demo.db``, one for each page.
 
-Every ```` ```sh ```` block of the README that does not call ``make`` is run, in order, in
+Every ```` ```sh ```` block of a page that does not call ``make`` is run, in order, in
 one bash session in the demo's directory (so ``sqlite:///demo.db`` and ``.venv/bin`` mean
 what they mean to a reader at the repository's root), with ``set -euo pipefail``: any
 command that fails fails the test. ``curl`` is wrapped to record each answer's status: a
@@ -32,6 +33,7 @@ from tests.processes import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+PAGES = [README, ROOT / "docs" / "api.md"]
 DEMO_ADDRESS = "127.0.0.1:8000"
 SIM_ADDRESS = "127.0.0.1:8001"
 _BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -163,8 +165,10 @@ def curl() -> None:
 
 
 @pytest.mark.usefixtures("curl")
-def test_every_readme_example_works_as_written_against_make_demo(demo: Demo) -> None:
-    blocks = runnable_blocks(README.read_text())
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_example_works_as_written_against_make_demo(demo: Demo, page: Path) -> None:
+    blocks = runnable_blocks(page.read_text())
+    assert blocks
     statuses = demo.directory / "statuses"
     script = "\n".join(
         [
@@ -186,7 +190,7 @@ def test_every_readme_example_works_as_written_against_make_demo(demo: Demo) -> 
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, f"a README command failed:\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"a command failed:\n{done.stdout}\n{done.stderr}"
 
     got = [int(line) for line in statuses.read_text().split()]
     expected = expected_answers(blocks)
