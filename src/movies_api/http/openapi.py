@@ -97,7 +97,6 @@ _PROBLEMS: Final[dict[str, tuple[int, str, dict[str, Any]]]] = {
         {"seed": {"state": "running", "target": 100, "fetched": 40, "attempts": 1}},
     ),
 }
-PROBLEM_TYPES: Final = tuple(f"/problems/{kind}" for kind in _PROBLEMS)
 
 
 def problem_example(kind: str) -> dict[str, Any]:
