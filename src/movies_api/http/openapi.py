@@ -2,8 +2,9 @@
 
 The routes declare their responses with these helpers, so every status carries a
 description of when it happens, the headers a client acts on (``ETag``, ``Link``,
-``Location``, ``Retry-After``, ``WWW-Authenticate``) and a realistic example; the
-examples are drawn from the schemas' own field examples, so they cannot drift apart.
+``Location``, ``Retry-After``, ``WWW-Authenticate``) and a realistic example. The
+movie and page examples are built from the schemas' own field examples, so the two
+cannot drift apart.
 Documentation only: nothing here changes what a route sends.
 """
 
@@ -48,7 +49,7 @@ LOCATION_CREATED: Final = _header("Where the new movie is: `/movies/{id}`.", "/m
 LOCATION_EXISTING: Final = _header(
     "Where the movie already stored is: `/movies/{id}`.", "/movies/tt0133093"
 )
-RETRY_AFTER: Final = _header("Seconds to wait before this client's next attempt counts.", "17")
+RETRY_AFTER: Final = _header("Seconds until the limit admits this client's next request.", "17")
 WWW_AUTHENTICATE: Final = _header(
     "`Bearer`: send the key as `Authorization: Bearer <key>` (or `X-API-Key: <key>`).", "Bearer"
 )
