@@ -248,6 +248,7 @@ def sqlite_store(
 
 
 def search_row(movie_id: str, found: SearchWords, seq: int) -> dict[str, Any]:
+    """A movie's search-table row: its words by field, at place ``seq`` in title order."""
     return {
         "seq": seq,
         "movie_id": movie_id,
