@@ -28,7 +28,9 @@ Reads are open. To add a movie, look it up first (`GET /omdb/search`) and add th
 you mean by its id (`POST /movies` with `{"id": "tt…"}`). Refreshing a movie's details
 needs an API key with the `movies:add` scope, deleting one the `movies:delete` scope
 (`Authorization: Bearer <key>` or `X-API-Key: <key>`); use **Authorize** above.
-Errors are RFC 9457 `application/problem+json` documents.
+Errors are RFC 9457 `application/problem+json` documents whose `type` names what went
+wrong (every type is listed in the `ProblemOut` schema). Reads carry an `ETag`: send it
+back in `If-None-Match` and an unchanged answer is a bodiless 304.
 """
 
 # ReDoc's sidebar always loads Redocly's logo from their CDN; this policy keeps the page,
@@ -131,5 +133,9 @@ def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:
                 and problems.PROBLEM_JSON in content
                 and "application/json" in content
             ):
-                content[problems.PROBLEM_JSON] = content.pop("application/json")
+                # Merged: the route's own entry holds the examples, FastAPI's the schema.
+                content[problems.PROBLEM_JSON] = {
+                    **content.pop("application/json"),
+                    **content[problems.PROBLEM_JSON],
+                }
     return document

@@ -67,6 +67,7 @@ def problem_body(status: int, detail: str, kind: str | None = None, **extensions
 
 
 def problem_response(problem: Problem) -> Response:
+    """``problem`` as the ``application/problem+json`` response sent to the client."""
     return Response(
         problem.body(), problem.status, headers=problem.headers, media_type=PROBLEM_JSON
     )
