@@ -83,6 +83,7 @@ _PROBLEMS: Final[dict[str, tuple[int, str, dict[str, Any]]]] = {
         },
     ),
     "movie-not-found": (404, "no movie with id tt0133093", {}),
+    "poster-not-found": (404, "movie tt9100014 has no poster", {}),
     "movie-exists": (409, "movie tt0133093 is already in the catalogue", {"id": "tt0133093"}),
     "unauthorised": (401, "an API key is required: send 'Authorization: Bearer <key>'", {}),
     "forbidden": (403, "this key lacks the movies:delete scope", {}),

@@ -197,7 +197,8 @@ class ProblemOut(BaseModel):
     type: str = Field(
         description="What went wrong, as a URI on this host: `/problems/validation-error` "
         "(422, with `errors`), `/problems/ambiguous-title` (300, with `candidates`), "
-        "`/problems/movie-not-found` (404), `/problems/movie-exists` (409, with `id`), "
+        "`/problems/movie-not-found` (404), `/problems/poster-not-found` (404), "
+        "`/problems/movie-exists` (409, with `id`), "
         "`/problems/unauthorised` (401), `/problems/forbidden` (403), "
         "`/problems/rate-limited` (429), `/problems/omdb-title-not-found` (404), "
         "`/problems/omdb-failed` (502), `/problems/omdb-timeout` (504), "

@@ -8,14 +8,19 @@ from typing import Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from movies_api.http import openapi as doc
 from movies_api.http.conditional import etag_matches
 from movies_api.http.routes.movies import PREFIX, MovieId
-from movies_api.http.schemas import problem_responses
 from movies_api.services.posters import PosterService
 
 # A poster's URL changes when its movie's poster does (the UI adds a version to it), so
 # browsers may keep one for a day without asking again.
 CACHE_CONTROL: Final = "public, max-age=86400"
+CACHE_CONTROL_DOC: Final = {
+    "description": "`public, max-age=86400`: browsers and shared caches may keep it a day.",
+    "schema": {"type": "string"},
+    "example": CACHE_CONTROL,
+}
 # Opened on its own, an SVG is a document: this keeps any script in it from running here.
 POLICY: Final = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
@@ -36,11 +41,23 @@ def build_router(*, posters: PosterService) -> APIRouter:
         ),
         responses={
             200: {
-                "description": "The poster image",
+                "description": "The poster image, in the content type its host sent.",
                 "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+                "headers": {"ETag": doc.ETAG, "Cache-Control": CACHE_CONTROL_DOC},
             },
-            304: {"description": "The client's copy (its `If-None-Match`) is current"},
-            **problem_responses(404, 422, 503),
+            304: {
+                "description": "The `If-None-Match` header names this image's `ETag`: no body.",
+                "headers": {"ETag": doc.ETAG, "Cache-Control": CACHE_CONTROL_DOC},
+            },
+            **doc.problem(
+                404,
+                "No stored movie has this id, it has no poster, or its poster could not be "
+                "fetched (draw a placeholder).",
+                "movie-not-found",
+                "poster-not-found",
+            ),
+            **doc.INVALID_ID,
+            **doc.DATABASE_UNAVAILABLE,
         },
     )
     async def movie_poster(request: Request, movie_id: MovieId) -> Response:
