@@ -13,6 +13,7 @@ import pytest
 from movies_api.domain.listing import SORTS
 from movies_api.domain.movie import Movie
 from movies_api.omdb.errors import OmdbUnavailable
+from movies_api.services.errors import StorageUnavailable
 from movies_api.ui import links
 from movies_api.ui.rendering import ASSETS
 from movies_api.ui.views import SORT_LABELS
@@ -209,6 +210,23 @@ async def test_a_repeated_page_is_served_from_the_cache_and_revalidates() -> Non
     assert store.listings == listings  # no second read of the listing
     assert again.status_code == 304
     assert first.headers["cache-control"] == "no-cache"
+
+
+async def test_a_database_outage_is_a_503_page_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    app, container = make_app(store=store_with(*numbered(3)))
+
+    async def down(*args: object, **kwargs: object) -> None:
+        raise StorageUnavailable("the database did not answer in time; nothing changed")
+
+    monkeypatch.setattr(container.catalogue, "list_movies", down)
+    monkeypatch.setattr(container.catalogue, "get", down)
+    async with client(app) as http:
+        for url in ("/", links.movie_page("tt1000000")):
+            response = await http.get(url)
+            assert response.status_code == 503, url
+            assert response.headers["content-type"].startswith("text/html")
+            assert "the database did not answer in time" in response.text
+            assert response.headers["cache-control"] == "no-store"
 
 
 # --- a movie's page --------------------------------------------------------------------------
