@@ -4,8 +4,11 @@ state is a URL that agrees with ``GET /movies``, escaping, headers, and failures
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 import pytest
@@ -396,6 +399,20 @@ async def test_the_ui_is_not_in_the_api_documentation() -> None:
     async with client(app) as http:
         paths = (await http.get("/openapi.json")).json()["paths"]
     assert not [path for path in paths if path == "/" or path.startswith(links.PREFIX)]
+
+
+def test_a_process_that_serves_only_the_api_never_loads_the_templates_or_httpx(
+    tmp_path: Path,
+) -> None:
+    probe = (
+        "import sys; from movies_api.bootstrap import build_app;"
+        "from movies_api.settings import Settings;"
+        f"build_app(Settings(database_url='sqlite:///{tmp_path}/x.db', seed_on_startup=False));"
+        "print(sorted(m for m in ('jinja2', 'httpx') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 # --- addresses -------------------------------------------------------------------------------
