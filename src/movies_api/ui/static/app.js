@@ -80,12 +80,18 @@
     form.hidden = false;
     input.value = "";
     input.focus();
+    const returnTo = document.activeElement;
     return new Promise((resolve) => {
       function done(accepted) {
         form.hidden = true;
         form.removeEventListener("submit", submitted);
+        form.removeEventListener("keydown", escaped);
         cancel.removeEventListener("click", cancelled);
+        if (returnTo instanceof HTMLElement) returnTo.focus();
         resolve(accepted);
+      }
+      function escaped(event) {
+        if (event.key === "Escape") done(false);
       }
       function submitted(event) {
         event.preventDefault();
@@ -99,6 +105,7 @@
         done(false);
       }
       form.addEventListener("submit", submitted);
+      form.addEventListener("keydown", escaped);
       cancel.addEventListener("click", cancelled);
     });
   }
