@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
 CARD_IDS = "[...document.querySelectorAll('a.card-link')].map(a => a.href.split('/').pop())"
 # Every poster image on the page that has finished loading, and how wide it came out.
+POSTER_SOURCES = "[...document.querySelectorAll('.poster img')].map(i => i.getAttribute('src'))"
 POSTERS_LOADED = (
     "[...document.querySelectorAll('.poster img')].map(i => i.complete && i.naturalWidth)"
 )
@@ -83,8 +84,10 @@ def test_typing_a_search_updates_the_url_and_matches_the_api(
     page.wait_for_url("**/?q=alie")
     page.wait_for_function(f"{CARD_IDS}.length === 2")
     assert page.evaluate(CARD_IDS) == api_ids(service, "q=alie")
+    drawn_by_script = page.evaluate(POSTER_SOURCES)
     page.reload()  # the address is the state: loading it again shows the same movies
     assert page.evaluate(CARD_IDS) == api_ids(service, "q=alie")
+    assert page.evaluate(POSTER_SOURCES) == drawn_by_script  # one address, one cached copy
     assert page.get_by_label("Search", exact=True).input_value() == "alie"
 
 
