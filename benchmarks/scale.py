@@ -535,14 +535,14 @@ class Writer(threading.Thread):
     def __init__(self, url: str, ids: Sequence[str], interval: float) -> None:
         super().__init__(daemon=True)
         self._url, self._ids, self._interval = url, list(ids), interval
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.writes = 0
 
     def run(self) -> None:
         asyncio.run(self._loop())
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     async def _loop(self) -> None:
@@ -556,7 +556,7 @@ class Writer(threading.Thread):
                     assert movie is not None
                     kept.append(movie)
             tick = 0
-            while not self._stop.is_set() or tick % 2:
+            while not self._halt.is_set() or tick % 2:
                 movie = kept[(tick // 2) % len(kept)]
                 async with SqlUnitOfWork(sessions) as uow:
                     if tick % 2 == 0:
