@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from datetime import UTC, datetime
@@ -42,11 +43,34 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(document, default=str).decode()
 
 
+# C0 and C1 control characters and DEL: a request's path or title may hold any of them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``), never raw:
+    a newline from a request would otherwise forge a log line, an escape sequence repaint
+    the operator's terminal."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return found.group().encode("unicode_escape").decode("ascii")
+
+
 class TextFormatter(logging.Formatter):
-    """Plain lines for people; request lines read like an access log."""
+    """Plain lines for people; request lines read like an access log.
+
+    A message is one line whatever it quotes (control characters escaped); only a
+    traceback, written by the service itself, spans several.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
 
 
 class BufferedStdoutHandler(logging.StreamHandler[TextIO]):

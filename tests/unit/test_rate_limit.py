@@ -93,6 +93,21 @@ def test_trusted_forwarded_for_gives_its_last_entry() -> None:
     assert limiter(trusted=True).client_of(request) == "ip:203.0.113.9"
 
 
+def test_trusted_forwarded_for_reads_every_header_line_as_one_list() -> None:
+    # A client writes its own first line; the front end appends to the last one (issue 10 #7).
+    forged = request_from(
+        "10.0.0.1",
+        ("X-Forwarded-For", "198.51.100.1"),
+        ("X-Forwarded-For", "192.0.2.7, 203.0.113.9"),
+    )
+    blank_last = request_from(
+        "10.0.0.1", ("X-Forwarded-For", "198.51.100.1"), ("X-Forwarded-For", " ")
+    )
+
+    assert limiter(trusted=True).client_of(forged) == "ip:203.0.113.9"
+    assert limiter(trusted=True).client_of(blank_last) == "ip:10.0.0.1"
+
+
 def test_trusted_limiter_without_forwarded_for_uses_the_address() -> None:
     assert limiter(trusted=True).client_of(request_from("10.0.0.1")) == "ip:10.0.0.1"
 

@@ -10,7 +10,9 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match
 
 from movies_api.services.errors import (
     AmbiguousTitle,
@@ -26,6 +28,9 @@ from movies_api.services.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+# nginx's "client closed request": what the metrics and the access log show for a request
+# whose client went away before it was answered (no one receives it).
+CLIENT_CLOSED = 499
 log = logging.getLogger("movies_api.http")
 
 
@@ -144,12 +149,43 @@ async def _on_validation(_request: Request, error: Exception) -> Response:
     return problem_response(Problem(422, detail, kind="validation-error", errors=errors))
 
 
-async def _on_http(_request: Request, error: Exception) -> Response:
+async def _on_http(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    headers = dict(error.headers or {})
     if error.status_code == 404 and detail == "Not Found":
         detail = "no such route"
-    return problem_response(Problem(error.status_code, detail, headers=dict(error.headers or {})))
+    elif error.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem_response(Problem(error.status_code, detail, headers=headers))
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (contract §2: a 405's ``Allow``).
+
+    Starlette names only the first route that matched the path, but ``GET /movies`` and
+    ``POST /movies`` are two routes; so each method is tried against the routing table.
+    ``HEAD`` goes wherever ``GET`` does (``http.guard``).
+    """
+    routes = request.app.router.routes
+    methods = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _on_client_gone(_request: Request, _error: Exception) -> Response:
+    # Nobody is left to read this; the access log's one line (status 499) is the record.
+    return Response(status_code=CLIENT_CLOSED)
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> Response:
@@ -163,4 +199,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CatalogueError, _on_catalogue_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(Exception, _on_unexpected)

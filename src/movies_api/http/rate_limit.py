@@ -20,6 +20,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("movies_api.rate_limit")
 
 
+def last_forwarded_for(lines: list[str]) -> str | None:
+    """The last entry of ``X-Forwarded-For``, all its header lines read as one list.
+
+    Cloud Run's front end appends the address it saw to the last line; every entry before
+    it, on that line or an earlier one, is whatever the client chose to send (contract §2).
+    """
+    last = ",".join(lines).rsplit(",", 1)[-1].strip()
+    return last or None
+
+
 class RateLimiter:
     """Counts every request that reaches it, whatever its outcome (contract §2).
 
@@ -79,10 +89,10 @@ class RateLimiter:
         """
         if key is not None:
             return f"key:{key.id}"
-        forwarded = request.headers.get("x-forwarded-for")
-        if self._trust_forwarded_for and forwarded:
-            # Cloud Run's front end appends the address it saw; earlier entries are hearsay.
-            return "ip:" + forwarded.rsplit(",", 1)[-1].strip()
+        if self._trust_forwarded_for:
+            forwarded = last_forwarded_for(request.headers.getlist("x-forwarded-for"))
+            if forwarded:
+                return "ip:" + forwarded
         return "ip:" + (request.client.host if request.client else "unknown")
 
     async def check(self, request: Request, key: StoredKey | None = None) -> None:
