@@ -43,7 +43,8 @@ class EdgeGuard:
             return
         head = scope["method"] == "HEAD"
         if head:
-            scope["method"] = "GET"
+            # A copy: the server keeps its own scope, and reads "HEAD" there to send no body.
+            scope = {**scope, "method": "GET"}
         if scope["method"] not in _BODILESS:
             receive = BoundedBody(scope, receive, self.max_body_bytes)
 
