@@ -40,10 +40,21 @@ def server(tmp_path_factory: pytest.TempPathFactory, simulator: Simulator) -> It
         home,
         f"sqlite:///{home}/movies.db",
         simulator,
-        env={"MOVIES_TRUST_FORWARDED_FOR": "true", "MOVIES_ADD_RATE_LIMIT": "2/minute"},
+        env={
+            "MOVIES_TRUST_FORWARDED_FOR": "true",
+            "MOVIES_ADD_RATE_LIMIT": "2/minute",
+            "MOVIES_OMDB_TIMEOUT": "2",
+        },
     )
     yield process
     process.terminate()
+
+
+@pytest.fixture
+def omdb(simulator: Simulator) -> Iterator[Simulator]:
+    """The module's simulator, its knobs put back after the test."""
+    yield simulator
+    simulator.restore()
 
 
 def connect(server: Process) -> socket.socket:
@@ -287,3 +298,20 @@ def test_only_the_last_forwarded_for_entry_names_the_client(server: Process) -> 
         )
         statuses.append(status_of(read_until_closed(connection)))
     assert statuses == [404, 404, 429]
+
+
+def test_a_hanging_omdb_is_one_attempt_within_the_timeout_then_504(
+    server: Process, omdb: Simulator
+) -> None:
+    omdb.configure(hang_rate=1)
+    before = omdb.requests()
+    response = httpx.post(
+        server.url + "/movies",
+        json={"title": "The Matrix"},
+        headers={"X-Forwarded-For": "198.51.100.9"},
+        timeout=WAIT_SECONDS,
+    )
+    assert response.status_code == 504
+    assert response.json()["type"] == "/problems/omdb-timeout"
+    # The 2 s budget went to the first attempt: no retry was started after it ran out.
+    assert omdb.requests() - before == 1
