@@ -6,6 +6,8 @@ import logging
 import re
 import sys
 import threading
+import time
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -69,8 +71,30 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        record.message = escape_controls(record.message)
+        # uvicorn ends some messages with a newline of its own: that one is dropped.
+        record.message = escape_controls(record.message.rstrip("\n"))
         return super().formatMessage(record)
+
+
+class Throttle:
+    """At most one log line per kind of event every ``seconds``; the next line allowed says
+    how many were held back. An outage fails every request alike: thousands of identical
+    lines a second would drown the one that says what happened (issue 10)."""
+
+    def __init__(self, seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._next: dict[Hashable, float] = {}
+        self._held: dict[Hashable, int] = {}
+
+    def allow(self, kind: Hashable) -> int | None:
+        """None to hold this line back; else how many of its kind were held back before it."""
+        now = self._clock()
+        if now < self._next.get(kind, now):
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return None
+        self._next[kind] = now + self._seconds
+        return self._held.pop(kind, 0)
 
 
 class BufferedStdoutHandler(logging.StreamHandler[TextIO]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Match
 
+from movies_api.logs import Throttle
 from movies_api.services.errors import (
     AmbiguousTitle,
     CatalogueError,
@@ -133,12 +135,34 @@ async def _on_problem(_request: Request, error: Exception) -> Response:
     return problem_response(error)
 
 
-async def _on_catalogue_error(_request: Request, error: Exception) -> Response:
-    assert isinstance(error, CatalogueError)
-    problem = problem_for(error)
-    if problem.status >= 500:
-        log.warning("%s: %s", type(error).__name__, error)
-    return problem_response(problem)
+def _catalogue_error_handler() -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The handler of service errors; each app has its own ``Throttle`` of their log lines."""
+    throttle = Throttle()
+
+    async def on_catalogue_error(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, CatalogueError)
+        problem = problem_for(error)
+        if problem.status >= 500:
+            cause = error.__cause__
+            held = throttle.allow((type(error), type(cause)))
+            if held is not None:
+                log.warning(
+                    "%s: %s%s%s",
+                    type(error).__name__,
+                    error,
+                    f" ({cause_of(cause)})" if cause is not None else "",
+                    f"; {held} more like it since the last such line" if held else "",
+                )
+        return problem_response(problem)
+
+    return on_catalogue_error
+
+
+def cause_of(error: BaseException) -> str:
+    """What failed underneath, for operators: the driver's own error when SQLAlchemy wraps
+    one (its text would add the statement and its parameters), cut short."""
+    original = getattr(error, "orig", None) or error
+    return f"{type(original).__name__}: {original}"[:300]
 
 
 async def _on_validation(_request: Request, error: Exception) -> Response:
@@ -190,13 +214,21 @@ async def _on_client_gone(_request: Request, _error: Exception) -> Response:
 
 async def _on_unexpected(_request: Request, error: Exception) -> Response:
     log.error("unhandled error", exc_info=error)
-    return problem_response(Problem(500, "the server failed unexpectedly; it was logged"))
+    # Answered by Starlette's outermost middleware, outside ``http.guard``: the headers
+    # every error carries are set here.
+    return problem_response(
+        Problem(
+            500,
+            "the server failed unexpectedly; it was logged",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+    )
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers: everything the app answers with an error goes through here."""
     app.add_exception_handler(Problem, _on_problem)
-    app.add_exception_handler(CatalogueError, _on_catalogue_error)
+    app.add_exception_handler(CatalogueError, _catalogue_error_handler())
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
