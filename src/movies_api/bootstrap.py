@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from movies_api.cache.breaker import CircuitBreaker
 from movies_api.cache.lookups import LookupCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
@@ -146,14 +147,18 @@ def build_container(settings: Settings) -> Container:
     redis: Redis | None = None
     shared: RedisStore | None = None
     responses: RedisResponseStore | None = None
+    breaker: CircuitBreaker | None = None
+    stats = RequestStats()
     if settings.redis_url:
         from redis.asyncio import Redis
 
         from movies_api.cache.redis_store import RedisResponseStore, RedisStore
 
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        shared = RedisStore(redis)
-        responses = RedisResponseStore(redis)
+        breaker = CircuitBreaker("Redis")
+        stats.dependencies.append(breaker)
+        shared = RedisStore(redis, breaker)
+        responses = RedisResponseStore(redis, breaker)
     in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
     return Container(
         settings=settings,
@@ -180,6 +185,7 @@ def build_container(settings: Settings) -> Container:
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
             redis_pool=redis.connection_pool if redis is not None else None,
+            breaker=breaker,
         ),
         lookup=LookupService(
             uow=uow, omdb=omdb, cache=LookupCache(settings.lookup_cache_seconds, shared=shared)
@@ -189,12 +195,13 @@ def build_container(settings: Settings) -> Container:
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
             redis_pool=redis.connection_pool if redis is not None else None,
+            breaker=breaker,
             namespace="lookup",
             what="searches",
         ),
         importer=Importer(uow=uow, omdb=omdb, concurrency=in_flight),
         refresher=Refresher(uow=uow, omdb=omdb, concurrency=in_flight),
-        stats=RequestStats(),
+        stats=stats,
         redis=redis,
         sessions=sessions,
     )
