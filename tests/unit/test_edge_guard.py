@@ -284,3 +284,25 @@ async def test_an_omdb_outage_problem_keeps_no_store() -> None:
         response = await http.post("/movies", json={"title": "The Matrix"})
     assert response.status_code == 502
     assert response.headers["cache-control"] == "no-store"
+
+
+# --- what the client sent, echoed back ------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", ["The\x00Matrix", "The Matrix\n", "\x1b[2JThe Matrix"])
+async def test_a_title_with_a_control_character_is_422_and_asks_omdb_nothing(title: str) -> None:
+    omdb = FakeOmdb([MATRIX])
+    app, _ = make_app(omdb=omdb)
+    async with client(app) as http:
+        response = await http.post("/movies", json={"title": title})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["name"] == "title"
+    assert omdb.calls == []
+
+
+async def test_a_long_title_is_not_echoed_whole_in_the_404() -> None:
+    app, _ = make_app()
+    async with client(app) as http:
+        response = await http.get("/movies/by-title", params={"title": "x" * 10_000})
+    assert response.status_code == 404
+    assert len(response.json()["detail"]) <= 500

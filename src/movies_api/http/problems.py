@@ -33,6 +33,7 @@ PROBLEM_JSON = "application/problem+json"
 # nginx's "client closed request": what the metrics and the access log show for a request
 # whose client went away before it was answered (no one receives it).
 CLIENT_CLOSED = 499
+MAX_DETAIL = 500
 log = logging.getLogger("movies_api.http")
 
 
@@ -111,8 +112,14 @@ def problem_for(error: CatalogueError) -> Problem:
         return Problem(422, "invalid cursor", kind="validation-error", errors=errors)
     for kind, (status, slug) in _STATUS.items():
         if isinstance(error, kind):
-            return Problem(status, str(error), kind=slug)
+            return Problem(status, shortened(str(error)), kind=slug)
     return Problem(500, "the catalogue failed unexpectedly", kind="internal")
+
+
+def shortened(detail: str, limit: int = MAX_DETAIL) -> str:
+    """``detail`` cut to ``limit`` characters: errors quote what the client sent (a title
+    of 16 KiB in a query string), and neither the answer nor the log needs all of it."""
+    return detail if len(detail) <= limit else detail[: limit - 1] + "…"
 
 
 def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:

@@ -141,7 +141,13 @@ class AmbiguousProblem(ProblemOut):
     candidates: list[Candidate]
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# No control characters: no title has one, and a NUL would still cost an OMDb request.
+Title = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$"
+    ),
+]
 
 
 class AddMovie(BaseModel):
