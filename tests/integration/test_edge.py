@@ -196,7 +196,7 @@ def test_headers_just_under_the_bound_are_served(server: Process) -> None:
 
 def test_a_very_long_url_is_a_414_problem(server: Process) -> None:
     connection = connect(server)
-    connection.sendall(b"GET /movies?q=" + b"a" * 80_000 + b" HTTP/1.1\r\nHost: m\r\n\r\n")
+    connection.sendall(b"GET /movies?q=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: m\r\n\r\n")
     response = read_until_closed(connection)
     assert status_of(response) == 414
     assert b"application/problem+json" in response

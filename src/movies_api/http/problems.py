@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -192,23 +194,43 @@ async def _on_http(request: Request, error: Exception) -> Response:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method some route answers at this path (contract §2: a 405's ``Allow``).
+    """Every method of the path the request names (contract §2: a 405's ``Allow``).
 
-    Starlette names only the first route that matched the path, but ``GET /movies`` and
-    ``POST /movies`` are two routes; so each method is tried against the routing table.
-    ``HEAD`` goes wherever ``GET`` does (``http.guard``).
+    Starlette names only the first route that matched, but ``GET /movies`` and
+    ``POST /movies`` are two routes. The documented paths decide, the most literal one
+    first (``/movies/by-title`` is not ``/movies/{movie_id}``, although both match it);
+    an undocumented path (``/docs``) is tried against the routing table, method by
+    method. ``HEAD`` goes wherever ``GET`` does (``http.guard``).
     """
-    routes = request.app.router.routes
-    methods = {
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
-    }
+    path = request.scope["path"]
+    documented = [
+        (template.count("{"), operations)
+        for template, operations in request.app.openapi().get("paths", {}).items()
+        if _template(template).fullmatch(path)
+    ]
+    methods: set[str]
+    if documented:
+        _params, operations = min(documented, key=lambda found: found[0])
+        methods = {method.upper() for method in operations if method.upper() in _METHODS}
+    else:
+        routes = request.app.router.routes
+        methods = {
+            method
+            for method in _METHODS
+            if any(
+                route.matches({**request.scope, "method": method})[0] is Match.FULL
+                for route in routes
+            )
+        }
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
+
+
+@functools.lru_cache(maxsize=64)
+def _template(template: str) -> re.Pattern[str]:
+    """An OpenAPI path template as a pattern: each ``{parameter}`` one path segment."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

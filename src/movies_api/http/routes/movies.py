@@ -206,7 +206,7 @@ def build_router(
         status_code=201,
         response_model=MovieOut,
         summary="Add a movie by title or IMDb id; every detail comes from OMDb",
-        responses=_problems(401, 403, 404, 409, 422, 429, 502, 503, 504),
+        responses=_problems(401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
         openapi_extra={
             "requestBody": {
                 "required": True,
