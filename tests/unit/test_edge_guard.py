@@ -197,6 +197,7 @@ async def test_swagger_ui_inline_script_is_allowed_by_its_hash_alone() -> None:
     [
         ("OPTIONS", "/movies", "GET, HEAD, POST"),
         ("OPTIONS", "/movies/by-title", "GET, HEAD"),  # not /movies/{movie_id}'s DELETE
+        ("DELETE", "/movies/by-title", "GET, HEAD"),
         ("PUT", "/movies", "GET, HEAD, POST"),
         ("PATCH", "/movies/tt0133093", "DELETE, GET, HEAD"),
         ("GET", "/movies/tt0133093/refresh", "POST"),

@@ -154,7 +154,28 @@ class AddMovie(BaseModel):
     """What a client asks for: a title (narrowed by ``year`` and ``type``) or exactly one IMDb
     ``id``, as ``GET /omdb/search`` finds them; OMDb supplies everything else."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        # The validators' rule, told to clients and fuzzers: a title (with year and type as
+        # they like) or an id (alone), never both.
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["title"],
+                    "properties": {"title": {"type": "string"}, "id": {"type": "null"}},
+                },
+                {
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "null"},
+                        "year": {"type": "null"},
+                        "type": {"type": "null"},
+                    },
+                },
+            ]
+        },
+    )
 
     # Declared before the title so the checks below see it: errors then name the member.
     id: str | None = Field(default=None, pattern=MOVIE_ID_PATTERN, examples=["tt0133093"])
