@@ -5,7 +5,7 @@
 #
 # Environment: BIN (the virtualenv's bin directory, default .venv/bin), FUZZ_PORT and
 # FUZZ_SIM_PORT (default 8100, 8101), FUZZ_EXAMPLES (examples per operation and phase,
-# default 100; keep it small for a quick run).
+# default 100; keep it small for a quick run), FUZZ_EXCLUDE (checks to skip, comma-separated).
 set -euo pipefail
 
 bin="${BIN:-.venv/bin}"
@@ -49,7 +49,7 @@ until curl -fsS "http://127.0.0.1:${port}/readyz" | grep -q '"state":"done"'; do
 run() {
   "$bin/schemathesis" run "http://127.0.0.1:${port}/openapi.json" --checks all \
     --phases examples,coverage,fuzzing,stateful --max-examples "$examples" \
-    --generation-deterministic --workers 1 "$@"
+    --generation-deterministic --workers 1 ${FUZZ_EXCLUDE:+--exclude-checks "$FUZZ_EXCLUDE"} "$@"
 }
 status=0
 run || status=1
