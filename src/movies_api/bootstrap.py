@@ -151,10 +151,21 @@ def build_container(settings: Settings) -> Container:
     stats = RequestStats()
     if settings.redis_url:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         from movies_api.cache.redis_store import RedisResponseStore, RedisStore
 
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            # After Redis restarts, each pooled connection fails once ("connection
+            # closed"): one retry, on a new connection, hides that from the breaker. A
+            # timeout is not retried: a hung Redis would cost another 2 s.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
         breaker = CircuitBreaker("Redis")
         stats.dependencies.append(breaker)
         shared = RedisStore(redis, breaker)
