@@ -33,4 +33,5 @@ done
 key="$("$bin/movies-api" keys create --name demo --scope movies:delete --scope movies:add | tail -n 1)"
 echo "demo API key (scopes movies:delete, movies:add), stored in demo.db:"
 echo "  KEY=$key"
+echo "web UI: http://127.0.0.1:${port}/ (posters drawn by the simulator)"
 "$bin/movies-api" serve --port "$port"

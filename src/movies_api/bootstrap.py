@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from movies_api.cache.breaker import CircuitBreaker
 from movies_api.cache.lookups import LookupCache
+from movies_api.cache.posters import PosterCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.db.engine import Sessions, create_engine, session_factory
@@ -23,10 +24,12 @@ from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.http.metrics import RequestStats
 from movies_api.http.rate_limit import RateLimiter
+from movies_api.posters.fetcher import PosterFetcher
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
+from movies_api.services.posters import PosterService
 from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder, ids_in
 from movies_api.settings import Settings
@@ -97,6 +100,8 @@ class Container:
     importer: Importer
     refresher: Refresher
     stats: RequestStats
+    posters: PosterService
+    poster_fetcher: PosterFetcher | None = None
     redis: Redis | None = None
     sessions: Sessions | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -115,6 +120,8 @@ class Container:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.cache.aclose()
         await self.omdb.aclose()
+        if self.poster_fetcher is not None:
+            await self.poster_fetcher.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         if self.sessions is not None:
@@ -171,6 +178,7 @@ def build_container(settings: Settings) -> Container:
         shared = RedisStore(redis, breaker)
         responses = RedisResponseStore(redis, breaker)
     in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
+    fetcher = PosterFetcher()
     return Container(
         settings=settings,
         engine=engine,
@@ -213,6 +221,10 @@ def build_container(settings: Settings) -> Container:
         importer=Importer(uow=uow, omdb=omdb, concurrency=in_flight),
         refresher=Refresher(uow=uow, omdb=omdb, concurrency=in_flight),
         stats=stats,
+        posters=PosterService(
+            uow=uow, source=fetcher, cache=PosterCache(settings.poster_cache_bytes)
+        ),
+        poster_fetcher=fetcher,
         redis=redis,
         sessions=sessions,
     )

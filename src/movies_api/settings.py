@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         ge=0,
         description="The most memory the in-process response cache may hold, in bytes.",
     )
+    poster_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="The most memory fetched poster images may hold in process, in bytes; "
+        "0 fetches a poster on every request.",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_max_overflow: int = Field(default=10, ge=0, le=100)
     db_statement_timeout: float = Field(

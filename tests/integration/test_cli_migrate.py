@@ -87,6 +87,7 @@ def test_the_migrations_downgrade_to_nothing_and_upgrade_again(database_url: str
         "movie_genres",
         "movie_people",
         "movies",
+        "search_terms",
         "title_anchors",
     ]
     if database_url.startswith("sqlite"):  # full-text search: FTS5 and its shadow tables

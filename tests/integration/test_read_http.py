@@ -263,6 +263,7 @@ def test_openapi_describes_every_route_both_key_schemes_and_problem_responses(
         "/movies/by-title": {"get"},
         "/movies/{movie_id}": {"get", "delete"},
         "/movies/{movie_id}/refresh": {"post"},
+        "/movies/{movie_id}/poster": {"get"},
         "/omdb/search": {"get"},
         "/healthz": {"get"},
         "/readyz": {"get"},
@@ -287,6 +288,7 @@ def test_openapi_describes_every_route_both_key_schemes_and_problem_responses(
         ("/movies/{movie_id}", "delete", {"401", "403", "404", "422"}),
         ("/movies/{movie_id}/refresh", "post", {"401", "403", "404", "422", "502", "503", "504"}),
         ("/omdb/search", "get", {"422", "429", "502", "503", "504"}),
+        ("/movies/{movie_id}/poster", "get", {"404", "422"}),
         ("/readyz", "get", {"503"}),
     ]:
         responses = paths[path][method]["responses"]

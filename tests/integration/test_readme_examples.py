@@ -1,14 +1,16 @@
-"""The README's examples, run as written against ``make demo`` (``scripts/demo.sh``, the
-recipe itself): a real OMDb simulator, a real ``serve`` on a fresh ``demo.db``.
+"""The examples of the README and of ``docs/api.md``, run as written against ``make demo``
+(``scripts/demo.sh``, the recipe itself): a real OMDb simulator, a real ``serve`` on a
+fresh ``demo.db``, one for each page.
 
-Every ```` ```sh ```` block of the README that does not call ``make`` is run, in order, in
+Every ```` ```sh ```` block of a page that does not call ``make`` is run, in order, in
 one bash session in the demo's directory (so ``sqlite:///demo.db`` and ``.venv/bin`` mean
 what they mean to a reader at the repository's root), with ``set -euo pipefail``: any
 command that fails fails the test. ``curl`` is wrapped to record each answer's status: a
 command whose last comment starts with a status code (``# 404: …``) must get exactly that
 one, every other ``curl`` a 2xx. Examples added to the README later are run the same way,
-with nothing to change here. The only rewrite is the demo's port, ``127.0.0.1:8000``,
-to a free one.
+with nothing to change here. The only rewrites are the demo's ports, ``127.0.0.1:8000``
+and the simulator's ``127.0.0.1:8001``, to free ones; the session starts with the ``KEY``
+that ``make demo`` printed, as a reader pastes it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from tests.processes import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+PAGES = [README, ROOT / "docs" / "api.md"]
 DEMO_ADDRESS = "127.0.0.1:8000"
+SIM_ADDRESS = "127.0.0.1:8001"
 _BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _MAKE = re.compile(r"(^|[\s;&|(])make\s")
 _STATUS_COMMENT = re.compile(r"\s#\s*([1-5]\d\d)\b[^'\"]*$")
@@ -88,13 +92,14 @@ class Demo:
         self.directory = directory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.sim_port = free_port()
         (directory / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
         self.log = directory / "demo.log"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MOVIES_")},
             "BIN": str(directory / ".venv" / "bin"),
             "DEMO_PORT": str(self.port),
-            "SIM_PORT": str(free_port()),
+            "SIM_PORT": str(self.sim_port),
             "PYTHONUNBUFFERED": "1",
         }
         with self.log.open("wb") as out:
@@ -106,6 +111,12 @@ class Demo:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def key(self) -> str:
+        """The API key the demo printed (``KEY=…``)."""
+        said = _KEY_LINE.search(self.output())
+        assert said is not None, self.output()
+        return said.group(1)
 
     def exited(self) -> bool:
         return self.popen.poll() is not None
@@ -141,9 +152,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 
 def test_make_demo_prints_a_key_that_works_on_the_demo(demo: Demo) -> None:
-    said = _KEY_LINE.search(demo.output())
-    assert said is not None, demo.output()
-    key = said.group(1)
+    key = demo.key()
     missing = f"{demo.url}/movies/tt9999999"
     assert httpx.delete(missing).status_code == 401
     assert httpx.delete(missing, headers={"Authorization": f"Bearer {key}"}).status_code == 404
@@ -156,8 +165,10 @@ def curl() -> None:
 
 
 @pytest.mark.usefixtures("curl")
-def test_every_readme_example_works_as_written_against_make_demo(demo: Demo) -> None:
-    blocks = runnable_blocks(README.read_text())
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_example_works_as_written_against_make_demo(demo: Demo, page: Path) -> None:
+    blocks = runnable_blocks(page.read_text())
+    assert blocks
     statuses = demo.directory / "statuses"
     script = "\n".join(
         [
@@ -167,7 +178,9 @@ def test_every_readme_example_works_as_written_against_make_demo(demo: Demo) -> 
             *blocks,
         ]
     ).replace(DEMO_ADDRESS, f"127.0.0.1:{demo.port}")
+    script = script.replace(SIM_ADDRESS, f"127.0.0.1:{demo.sim_port}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOVIES_")}
+    env["KEY"] = demo.key()
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=demo.directory,
@@ -177,7 +190,7 @@ def test_every_readme_example_works_as_written_against_make_demo(demo: Demo) -> 
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, f"a README command failed:\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"a command failed:\n{done.stdout}\n{done.stderr}"
 
     got = [int(line) for line in statuses.read_text().split()]
     expected = expected_answers(blocks)

@@ -94,12 +94,15 @@ def test_ensure_schema_at_head_never_imports_alembic(sqlite_url: str, tmp_path: 
         import asyncio, contextlib, sys
         from movies_api.bootstrap import build_app
         from movies_api.settings import Settings
+        from movies_api.startup import prepare
 
         async def main():
-            app = build_app(Settings(
+            settings = Settings(
                 database_url={sqlite_url!r}, seed_on_startup=False, redis_url="",
                 omdb_base_url="http://127.0.0.1:9/",
-            ))
+            )
+            await prepare(settings)  # what `serve` does before it answers
+            app = build_app(settings)
             async with app.router.lifespan_context(app):
                 pass
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from movies_api.bootstrap import Container, LazyOmdb
 from movies_api.cache.lookups import LookupCache
+from movies_api.cache.posters import PosterCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
 from movies_api.db.engine import create_engine
@@ -31,10 +32,11 @@ from movies_api.services.catalogue import CatalogueService, utc_now
 from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
+from movies_api.services.posters import PosterService, PosterSource
 from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder
 from movies_api.settings import Settings
-from tests.unit.fakes import FakeUnitOfWorkFactory, Store
+from tests.unit.fakes import FakePosters, FakeUnitOfWorkFactory, Store
 
 Record = dict[str, object]
 
@@ -156,9 +158,11 @@ def make_app(
     store: Store | None = None,
     omdb: FakeOmdb | LazyOmdb | None = None,
     clock: Callable[[], datetime] = utc_now,
+    posters: PosterSource | None = None,
     **settings: Any,
 ) -> tuple[FastAPI, Container]:
-    """The production app over ``store`` and ``omdb``; ``settings`` are ``Settings`` fields
+    """The production app over ``store``, ``omdb`` and ``posters`` (images by URL; by default
+    ``FakePosters`` with none); ``settings`` are ``Settings`` fields
     (``add_rate_limit="2/minute"``, ``require_key_for_add=True``, …).
 
     The engine is an unused in-memory SQLite one (``/readyz`` pings it); nothing connects
@@ -199,6 +203,11 @@ def make_app(
         importer=Importer(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
         refresher=Refresher(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
         stats=RequestStats(),
+        posters=PosterService(
+            uow=uow,
+            source=posters if posters is not None else FakePosters(),
+            cache=PosterCache(configured.poster_cache_bytes),
+        ),
     )
 
     @contextlib.asynccontextmanager

@@ -12,7 +12,9 @@ from typing import Self
 from movies_api.domain.document import movie_document
 from movies_api.domain.listing import Listed, Listing, ListingSlice, Position
 from movies_api.domain.movie import Movie, MovieDetails, MovieSummary
+from movies_api.domain.poster import Poster
 from movies_api.domain.titles import match_key, sort_key
+from movies_api.services.errors import PosterUnavailable
 from movies_api.services.ports import StoredKey
 from tests.reference_listing import Query, Reference
 
@@ -241,3 +243,19 @@ class FakeUnitOfWorkFactory:
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
+
+
+class FakePosters:
+    """Poster hosts as a dict of URL to image; any other URL fails. ``fetched`` lists every
+    fetch, in order."""
+
+    def __init__(self, images: dict[str, Poster] | None = None) -> None:
+        self.images = dict(images or {})
+        self.fetched: list[str] = []
+
+    async def fetch(self, url: str) -> Poster:
+        self.fetched.append(url)
+        image = self.images.get(url)
+        if image is None:
+            raise PosterUnavailable(f"nothing at {url}")
+        return image

@@ -74,7 +74,7 @@ async def test_a_body_declared_larger_than_the_bound_is_413_and_closes_the_conne
         )
     assert response.status_code == 413
     assert response.headers["connection"] == "close"
-    assert response.json()["type"] == "/problems/body-too-large"
+    assert response.json()["detail"] == "the request body is over 64 KiB"
     assert omdb.calls == []
 
 

@@ -131,6 +131,13 @@ class ListingQuery:
         people = people_of(listing)
         title_order = listing.sort == Sort(SortField.TITLE)
         self._driver = people[0] if people and title_order and not listing.words else None
+        self._terms: search_index.Terms | None = None
+
+    def _fts_terms(self) -> search_index.Terms:
+        """The search as FTS5 is asked for it, looked up once per listing query."""
+        if self._terms is None:
+            self._terms = search_index.Terms.of(self._connection, self._listing.words)
+        return self._terms
 
     def rows(
         self,
@@ -177,7 +184,7 @@ class ListingQuery:
             # Words alone: FTS5 counts its own matches, no row of either table read.
             fts = search_index.MOVIE_FTS
             statement = select(literal(1)).select_from(fts)
-            statement = statement.where(search_index.fts_match(self._listing.words, tier))
+            statement = statement.where(search_index.fts_match(self._fts_terms(), tier))
         else:
             statement = self._select(select(literal(1)), tier).order_by(None)
         statement = statement.limit(cap)
@@ -256,7 +263,7 @@ class ListingQuery:
                 search_index.MOVIE_SEARCH,
                 search_index.MOVIE_SEARCH.c.seq == search_index.MOVIE_FTS.c.rowid,
             )
-            .where(search_index.fts_match(words, tier))
+            .where(search_index.fts_match(self._fts_terms(), tier))
         )
 
     def _person_ordered(
@@ -294,7 +301,7 @@ class ListingQuery:
     ) -> Select[Any]:
         """SQLite in title order: FTS5 hands matches over by rowid, which is title order."""
         fts, indexed = search_index.MOVIE_FTS, search_index.MOVIE_SEARCH
-        conditions.append(search_index.fts_match(self._listing.words, tier))
+        conditions.append(search_index.fts_match(self._fts_terms(), tier))
         if after is not None:
             conditions.append(fts.c.rowid > search_index.seq_at_or_before(after))
         return (

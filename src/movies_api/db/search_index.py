@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -148,23 +149,64 @@ _TITLE_ORDER: Final = (MOVIES.c.title_key, MOVIES.c.year_key, MOVIES.c.id)
 _INDEXED: Final = MOVIES.join(MOVIE_SEARCH, MOVIE_SEARCH.c.movie_id == MOVIES.c.id)
 
 
-def fts_expression(search: Sequence[str], tier: int | None) -> str:
-    """The FTS5 query for every word of ``search`` in exactly ``tier`` (anywhere when None);
-    the last word also as a prefix."""
-
-    def within(at: int | None) -> str:
-        last = len(search) - 1
-        phrases = [f'"{word}"{"*" if i == last else ""}' for i, word in enumerate(search)]
-        return f"{_TIER_COLUMNS[at]}({' AND '.join(phrases)})"
-
-    if tier is None or tier == 0:
-        return within(tier)
-    return f"{within(tier if tier == 1 else None)} NOT {within(tier - 1)}"
+# Past every code point a word can hold: the end of a prefix's range of words.
+_AFTER_PREFIX: Final = "\U0010ffff"
+# The most stored words a last word's prefix is spelled out as (see ``Terms``).
+SPELLED_OUT_MAX: Final = 64
 
 
-def fts_match(search: Sequence[str], tier: int | None) -> ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The words of a search as FTS5 is asked for them.
+
+    FTS5 reads a prefix its ``prefix`` index does not hold (four letters and more) by
+    merging the whole doclist of every word it begins before handing back the first
+    match: for a common word, a hundred thousand entries read for a page of ten. The
+    same words asked for as ``"love" OR "lover" OR …`` are merged lazily, in rowid
+    order, and a page stops after its last match. So the last word is spelled out as the
+    stored words it begins (``search_terms`` lists them, in the same snapshot) when there
+    are few enough; otherwise, or when none is stored, it stays a prefix.
+    """
+
+    words: tuple[str, ...]
+    completions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, connection: Connection, search: Sequence[str]) -> Terms:
+        *_, last = search
+        column = SEARCH_TERMS.c.word
+        found = connection.execute(
+            select(column)
+            .where(column >= last, column < last + _AFTER_PREFIX)
+            .order_by(column)
+            .limit(SPELLED_OUT_MAX + 1)
+        ).scalars()
+        completions = tuple(found)
+        if len(completions) > SPELLED_OUT_MAX:
+            completions = ()
+        return cls(tuple(search), completions)
+
+    def expression(self, tier: int | None) -> str:
+        """The FTS5 query for every word in exactly ``tier`` (anywhere when None)."""
+
+        def within(at: int | None) -> str:
+            *exact, last = self.words
+            phrases = [f'"{word}"' for word in exact]
+            if self.completions:
+                spelled = " OR ".join(f'"{word}"' for word in self.completions)
+                phrases.append(f"({spelled})")
+            else:
+                phrases.append(f'"{last}"*')
+            return f"{_TIER_COLUMNS[at]}({' AND '.join(phrases)})"
+
+        if tier is None or tier == 0:
+            return within(tier)
+        return f"{within(tier if tier == 1 else None)} NOT {within(tier - 1)}"
+
+
+def fts_match(terms: Terms, tier: int | None) -> ColumnElement[bool]:
     """The FTS5 condition for movies matching in ``tier``; ``MOVIE_FTS.c.rowid`` is their seq."""
-    return text("movie_fts MATCH :fts").bindparams(fts=fts_expression(search, tier))  # type: ignore[return-value]
+    return text("movie_fts MATCH :fts").bindparams(fts=terms.expression(tier))  # type: ignore[return-value]
 
 
 def seq_at_or_before(key: Sequence[object]) -> ColumnElement[int]:
@@ -206,6 +248,7 @@ def sqlite_store(
 
 
 def search_row(movie_id: str, found: SearchWords, seq: int) -> dict[str, Any]:
+    """A movie's search-table row: its words by field, at place ``seq`` in title order."""
     return {
         "seq": seq,
         "movie_id": movie_id,
@@ -258,9 +301,6 @@ def _relabel_after(connection: Connection, low: int) -> int:
 
 
 # --- how many movies hold each word (both backends) -----------------------------------
-
-# Past every code point a word can hold: the end of a prefix's range of words.
-_AFTER_PREFIX: Final = "\U0010ffff"
 
 
 def count_words(connection: Connection, added: Counter[str], removed: Counter[str]) -> None:

@@ -15,6 +15,8 @@ from typing import Final
 
 
 class SortField(StrEnum):
+    """What a listing can be sorted by, as the ``sort`` parameter names it."""
+
     TITLE = "title"
     YEAR = "year"
     RATING = "rating"

@@ -19,7 +19,8 @@ from movies_api import __version__
 from movies_api.http import problems
 from movies_api.http.guard import EdgeGuard
 from movies_api.http.middleware import ObserveRequests
-from movies_api.http.routes import lookup, movies, ops
+from movies_api.http.routes import lookup, movies, ops, posters
+from movies_api.ui import views as ui_views
 
 if TYPE_CHECKING:
     from movies_api.bootstrap import Container
@@ -31,7 +32,9 @@ Reads are open. To add a movie, look it up first (`GET /omdb/search`) and add th
 you mean by its id (`POST /movies` with `{"id": "tt…"}`). Refreshing a movie's details
 needs an API key with the `movies:add` scope, deleting one the `movies:delete` scope
 (`Authorization: Bearer <key>` or `X-API-Key: <key>`); use **Authorize** above.
-Errors are RFC 9457 `application/problem+json` documents.
+Errors are RFC 9457 `application/problem+json` documents whose `type` names what went
+wrong (every type is listed in the `ProblemOut` schema). Reads carry an `ETag`: send it
+back in `If-None-Match` and an unchanged answer is a bodiless 304.
 """
 
 # ReDoc's sidebar always loads Redocly's logo from their CDN; this policy keeps the page,
@@ -100,6 +103,7 @@ def create_app(
             require_key_for_add=container.settings.require_key_for_add,
         )
     )
+    app.include_router(posters.build_router(posters=container.posters))
     app.include_router(
         lookup.build_router(
             lookup=container.lookup,
@@ -114,6 +118,15 @@ def create_app(
             seed_status=container.seed_status,
             stats=container.stats,
             metrics_token=_secret(container.settings.metrics_token),
+        )
+    )
+    app.include_router(
+        ui_views.build_router(
+            catalogue=container.catalogue,
+            lookup=container.lookup,
+            lookup_limiter=container.lookup_limiter,
+            cache=container.cache,
+            require_key_for_add=container.settings.require_key_for_add,
         )
     )
     # Added first, so it runs inside ObserveRequests: its answers are counted and logged too.
@@ -158,5 +171,9 @@ def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:
                 and problems.PROBLEM_JSON in content
                 and "application/json" in content
             ):
-                content[problems.PROBLEM_JSON] = content.pop("application/json")
+                # Merged: the route's own entry holds the examples, FastAPI's the schema.
+                content[problems.PROBLEM_JSON] = {
+                    **content.pop("application/json"),
+                    **content[problems.PROBLEM_JSON],
+                }
     return document

@@ -23,6 +23,7 @@ _UNAUTHORISED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
 def unauthorised(detail: str) -> Problem:
+    """The 401 every failed key check answers, with ``WWW-Authenticate: Bearer``."""
     return Problem(401, detail, kind="unauthorised", headers=_UNAUTHORISED_HEADERS)
 
 

@@ -11,6 +11,11 @@ JSON = "application/json"
 CACHE_CONTROL = "no-cache"
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weakly compared, as for GET)."""
+    return if_none_match is not None and _matches(if_none_match, etag)
+
+
 def _matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True

@@ -51,10 +51,10 @@ class EdgeGuard:
         async def send_hardened(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                headers.append(NOSNIFF)
-                if message["status"] >= 400 and not any(
-                    name.lower() == b"cache-control" for name, _ in headers
-                ):
+                present = {name.lower() for name, _ in headers}
+                if NOSNIFF[0] not in present:  # a route may have set it already
+                    headers.append(NOSNIFF)
+                if message["status"] >= 400 and NO_STORE[0] not in present:
                     headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             elif head and message["type"] == "http.response.body":
@@ -94,12 +94,7 @@ class BoundedBody:
                 content_length = value
         media_type = (content_type or "").split(";", 1)[0].strip().lower()
         if media_type != _JSON:
-            raise Problem(
-                415,
-                f"the request body must be {_JSON}",
-                kind="unsupported-media-type",
-                headers={"Accept-Post": _JSON},
-            )
+            raise Problem(415, f"send the body as {_JSON}", headers={"Accept-Post": _JSON})
         if (
             content_length is not None
             and content_length.isdigit()
@@ -112,7 +107,6 @@ class BoundedBody:
         # the server would have to read (and drop) all of it to find the next request.
         return Problem(
             413,
-            f"the request body is larger than {self._limit} bytes",
-            kind="body-too-large",
+            f"the request body is over {self._limit // 1024} KiB",
             headers={"Connection": "close"},
         )

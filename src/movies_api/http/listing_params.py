@@ -69,10 +69,12 @@ class ListingRequest:
 
 
 def page_link(listing: Listing, page: int, limit: int) -> str:
+    """The canonical link to page ``page`` of ``listing``."""
     return _link(listing, [("page", str(page)), ("limit", str(limit))])
 
 
 def cursor_link(listing: Listing, cursor: str, limit: int) -> str:
+    """The canonical link to the movies of ``listing`` after ``cursor``."""
     return _link(listing, [("cursor", cursor), ("limit", str(limit))])
 
 

@@ -24,6 +24,7 @@ from movies_api.services.errors import (
     InvalidCursor,
     MovieAlreadyExists,
     MovieNotFound,
+    PosterUnavailable,
     StorageUnavailable,
     UpstreamFailed,
     UpstreamNotFound,
@@ -76,6 +77,7 @@ def problem_body(status: int, detail: str, kind: str | None = None, **extensions
 
 
 def problem_response(problem: Problem) -> Response:
+    """``problem`` as the ``application/problem+json`` response sent to the client."""
     return Response(
         problem.body(), problem.status, headers=problem.headers, media_type=PROBLEM_JSON
     )
@@ -84,6 +86,7 @@ def problem_response(problem: Problem) -> Response:
 # Service errors → (status, problem type). Upstream statuses follow contract §2.
 _STATUS: dict[type[CatalogueError], tuple[int, str]] = {
     MovieNotFound: (404, "movie-not-found"),
+    PosterUnavailable: (404, "poster-not-found"),
     UpstreamNotFound: (404, "omdb-title-not-found"),
     UpstreamFailed: (502, "omdb-failed"),
     UpstreamTimedOut: (504, "omdb-timeout"),

@@ -16,6 +16,7 @@ Links = dict[str, str | None]
 
 
 def movie_bytes(movie: Movie) -> bytes:
+    """A movie's JSON document, as every route answering one movie sends it."""
     return movie_document(movie)
 
 
@@ -50,6 +51,7 @@ def link_header(links: Links) -> str:
 
 
 def page_bytes(page: Page, links: Links) -> bytes:
+    """A page's JSON document (``MoviePage`` in OpenAPI), with its ``links``."""
     rest: dict[str, Any] = {
         "page": page.page,
         "limit": page.limit,

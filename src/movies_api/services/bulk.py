@@ -105,6 +105,7 @@ class BulkRun:
 
 
 def not_tried(job: Job, reason: CatalogueError) -> LineResult:
+    """The result of a line the run stopped before asking OMDb about (``reason``: why)."""
     return LineResult(job.line, job.input, Outcome.NOT_TRIED, job.id, str(reason))
 
 

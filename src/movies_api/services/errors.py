@@ -20,6 +20,10 @@ class MovieNotFound(CatalogueError):
     """No stored movie has that id, or that title."""
 
 
+class PosterUnavailable(CatalogueError):
+    """A stored movie has no poster, or its poster could not be fetched (the UI draws one)."""
+
+
 class AmbiguousTitle(CatalogueError):
     """Several stored movies match a title and no year narrows them to one."""
 

@@ -49,6 +49,7 @@ class UnknownScope(ApiKeyError):
 
 
 def hash_key(key: str) -> str:
+    """What the database keeps of a key: its SHA-256, never the key itself."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 

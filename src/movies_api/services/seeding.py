@@ -57,6 +57,8 @@ _FATAL = (OmdbNotConfigured, OmdbInvalidKey, OmdbQuotaReached)
 
 
 class SeedState(StrEnum):
+    """The seed's state, as ``/readyz`` reports it."""
+
     PENDING = "pending"
     RUNNING = "running"
     DONE = "done"
@@ -64,6 +66,8 @@ class SeedState(StrEnum):
 
 
 class Outcome(StrEnum):
+    """How one seed attempt ended: busy means another process holds the seed lock."""
+
     SEEDED = "seeded"
     ALREADY_SEEDED = "already-seeded"
     NOT_EMPTY = "not-empty"
@@ -72,6 +76,8 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SeedResult:
+    """One attempt's outcome and how many movies it stored."""
+
     outcome: Outcome
     stored: int = 0
 

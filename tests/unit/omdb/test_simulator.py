@@ -377,6 +377,7 @@ async def test_stats_count_every_request_by_kind_and_reset_zeroes_them(
         "by_kind": {"i": 2, "t": 1, "s": 1},
         "in_flight": 0,
         "peak_in_flight": 1,
+        "posters": 0,
     }
     reset = (await sim.post("/__sim/reset")).json()
     assert reset == {
@@ -384,6 +385,7 @@ async def test_stats_count_every_request_by_kind_and_reset_zeroes_them(
         "by_kind": {"i": 0, "t": 0, "s": 0},
         "in_flight": 0,
         "peak_in_flight": 0,
+        "posters": 0,
     }
 
 

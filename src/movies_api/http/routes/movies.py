@@ -17,19 +17,26 @@ from movies_api.cache.responses import CachedResponse, ResponseCache
 from movies_api.domain.movie import MOVIE_ID_PATTERN
 from movies_api.domain.titles import match_key
 from movies_api.http import listing_params, representation
+from movies_api.http import openapi as doc
 from movies_api.http.auth import optional_key, require_scope
 from movies_api.http.conditional import JSON, answer
 from movies_api.http.middleware import scope_header
 from movies_api.http.problems import PROBLEM_JSON, problem_for
 from movies_api.http.rate_limit import RateLimiter
 from movies_api.http.schemas import AddMovie, AmbiguousProblem, MovieOut, MoviePage
-from movies_api.http.schemas import problem_responses as _problems
 from movies_api.services.catalogue import CatalogueService
 from movies_api.services.errors import AmbiguousTitle
 from movies_api.services.keys import KeyService
 from movies_api.services.ports import StoredKey
 
-MovieId = Annotated[str, Path(pattern=MOVIE_ID_PATTERN, examples=["tt0133093"])]
+MovieId = Annotated[
+    str,
+    Path(
+        pattern=MOVIE_ID_PATTERN,
+        description="The movie's IMDb id: `tt` and 7 to 10 digits.",
+        examples=["tt0133093"],
+    ),
+]
 
 
 def _if_none_match(request: Request) -> str | None:
@@ -44,6 +51,7 @@ PREFIX = listing_params.PATH
 
 
 def movie_key(movie_id: str) -> str:
+    """The response cache's key of ``GET /movies/{movie_id}``."""
     return f"id:{movie_id}"
 
 
@@ -137,7 +145,28 @@ def build_router(
         "",
         response_model=MoviePage,
         summary="A page of the catalogue: search, filters and sort",
-        responses=_problems(422, 503),
+        description="Without `q`, ordered by title (accents and case ignored), then year, "
+        "then id. Walk the pages by number (`links`, also in the `Link` header) or, at the "
+        "same cost at any depth, by `next_cursor`.",
+        responses={
+            **doc.success(
+                200,
+                "The page: its movies, counts and links. A page past the last one is a 200 "
+                "too, with no movies and `prev` pointing at the last page.",
+                example=doc.page_example(),
+                headers={"Link": doc.LINK, **doc.READ_HEADERS},
+            ),
+            **doc.NOT_MODIFIED,
+            **doc.problem(
+                422,
+                "A parameter is of the wrong kind or out of range (`limit=0`, `year=abc`, "
+                "`sort=relevance` without `q`, `year_min` above `year_max`, both `page` and "
+                "`cursor`), or the cursor is malformed or was made for another listing. "
+                "`errors` names each.",
+                "validation-error",
+            ),
+            **doc.DATABASE_UNAVAILABLE,
+        },
         openapi_extra={"parameters": listing_params.PARAMETERS},
     )
     async def list_movies(request: Request) -> Response:
@@ -163,19 +192,45 @@ def build_router(
         "/by-title",
         response_model=MovieOut,
         summary="One movie by its title (case- and accent-insensitive)",
+        description="The title is compared with case, accents and runs of white space "
+        "ignored; it may hold any character (percent-encode it as usual).",
         responses={
-            300: {
-                "model": AmbiguousProblem,
-                "description": "Several movies match; choose by year",
-                "content": {PROBLEM_JSON: {}},  # served as a problem, like the errors
-            },
-            **_problems(404, 422, 503),
+            **doc.success(
+                200,
+                "Exactly one movie matches (with `year`, of that year).",
+                example=doc.THE_MATRIX,
+                headers=doc.READ_HEADERS,
+            ),
+            # Served as a problem, like the errors.
+            **doc.problem(
+                300,
+                "Several movies match (remakes) and no `year` narrows them to one: "
+                "`candidates` lists them. Ask again with a `year`, or by id.",
+                "ambiguous-title",
+                model=AmbiguousProblem,
+            ),
+            **doc.NOT_MODIFIED,
+            **doc.problem(404, "No stored movie has this title (and year).", "movie-not-found"),
+            **doc.problem(
+                422, "`title` is missing or blank, or `year` is not an integer.", "validation-error"
+            ),
+            **doc.DATABASE_UNAVAILABLE,
         },
     )
     async def movie_by_title(
         request: Request,
-        title: Annotated[str, Query(min_length=1, pattern=r"\S", examples=["The Matrix"])],
-        year: Annotated[int | None, Query(description="narrows remakes to one")] = None,
+        title: Annotated[
+            str,
+            Query(
+                min_length=1,
+                pattern=r"\S",
+                description="The title; case, accents and spacing do not matter.",
+                examples=["The Matrix"],
+            ),
+        ],
+        year: Annotated[
+            int | None, Query(description="Narrows remakes to one.", examples=[1999])
+        ] = None,
     ) -> Response:
         async def build() -> CachedResponse:
             try:
@@ -198,7 +253,15 @@ def build_router(
         "/{movie_id}",
         response_model=MovieOut,
         summary="One movie by its IMDb id",
-        responses=_problems(404, 422, 503),
+        responses={
+            **doc.success(
+                200, "The movie is stored.", example=doc.THE_MATRIX, headers=doc.READ_HEADERS
+            ),
+            **doc.NOT_MODIFIED,
+            **doc.problem(404, "No stored movie has this id.", "movie-not-found"),
+            **doc.INVALID_ID,
+            **doc.DATABASE_UNAVAILABLE,
+        },
     )
     async def movie_by_id(request: Request, movie_id: MovieId) -> Response:
         async def build() -> CachedResponse:
@@ -213,7 +276,46 @@ def build_router(
         status_code=201,
         response_model=MovieOut,
         summary="Add a movie by title or IMDb id; every detail comes from OMDb",
-        responses=_problems(401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
+        description="Send a title (narrowed by `year` and `type`) or exactly one IMDb `id`, "
+        "as `GET /omdb/search` finds them. Checks run in this order: the key (when "
+        "`MOVIES_REQUIRE_KEY_FOR_ADD` is on), the rate limit, the body, OMDb. The answer "
+        "comes within `MOVIES_OMDB_TIMEOUT` + 1 s; after any error nothing is stored.",
+        responses={
+            **doc.success(
+                201,
+                "OMDb had the movie and it is stored now.",
+                example=doc.THE_MATRIX,
+                headers={"Location": doc.LOCATION_CREATED},
+            ),
+            **doc.UNAUTHORISED,
+            **doc.forbidden("movies:add"),
+            **doc.problem(404, "OMDb has no such title or id.", "omdb-title-not-found"),
+            **doc.problem(
+                409,
+                "A movie with the IMDb id OMDb returned (or the id sent) is already stored; "
+                "`id` and `Location` name it. Nothing changes.",
+                "movie-exists",
+                headers={"Location": doc.LOCATION_EXISTING},
+            ),
+            **doc.problem(
+                413,
+                "The body is over 64 KiB (answered without reading the rest).",
+                example=doc.plain_problem(413, "the request body is over 64 KiB"),
+            ),
+            **doc.problem(
+                415,
+                "The body is not `application/json`.",
+                example=doc.plain_problem(415, "send the body as application/json"),
+            ),
+            **doc.problem(
+                422,
+                "The body is not one of the two shapes: no title and no id, both, a blank or "
+                "too long title, a year that is not an integer, an unknown type, a malformed id.",
+                "validation-error",
+            ),
+            **doc.rate_limited("MOVIES_ADD_RATE_LIMIT"),
+            **doc.omdb_failures("Nothing is stored."),
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -257,8 +359,19 @@ def build_router(
         "/{movie_id}/refresh",
         response_model=MovieOut,
         summary="Fetch a stored movie's details again (API key with the movies:add scope)",
+        description="`added_at` stays, `refreshed_at` becomes now; readers on every "
+        "instance see the new details at once.",
         dependencies=[Depends(require_scope(keys, "movies:add"))],
-        responses=_problems(401, 403, 404, 422, 502, 503, 504),
+        responses={
+            **doc.success(
+                200, "The details were fetched again and stored.", example=doc.THE_MATRIX
+            ),
+            **doc.UNAUTHORISED,
+            **doc.forbidden("movies:add"),
+            **doc.problem(404, "No stored movie has this id.", "movie-not-found"),
+            **doc.INVALID_ID,
+            **doc.omdb_failures("The stored movie is unchanged."),
+        },
     )
     async def refresh_movie(movie_id: MovieId) -> Response:
         movie = await catalogue.refresh(movie_id)
@@ -268,8 +381,22 @@ def build_router(
         "/{movie_id}",
         status_code=204,
         summary="Remove a movie (API key with the movies:delete scope)",
+        description="The key is checked before the id, so a caller without one learns "
+        "nothing about which ids exist.",
         dependencies=[Depends(require_scope(keys, "movies:delete"))],
-        responses=_problems(401, 403, 404, 422, 503),
+        responses={
+            **doc.success(
+                204,
+                "Deleted: gone from every read at once, on every instance, cached pages included.",
+            ),
+            **doc.UNAUTHORISED,
+            **doc.forbidden("movies:delete"),
+            **doc.problem(
+                404, "No stored movie has this id (the key is valid).", "movie-not-found"
+            ),
+            **doc.INVALID_ID,
+            **doc.DATABASE_UNAVAILABLE,
+        },
     )
     async def delete_movie(movie_id: MovieId) -> Response:
         await catalogue.delete(movie_id)

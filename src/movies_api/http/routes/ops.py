@@ -9,11 +9,12 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from movies_api.http import openapi as doc
 from movies_api.http.auth import presented_key, unauthorised
 from movies_api.http.conditional import JSON
 from movies_api.http.metrics import RequestStats, exposition
 from movies_api.http.problems import Problem
-from movies_api.http.schemas import Health, ProblemOut, Ready
+from movies_api.http.schemas import Health, Ready
 
 _HEALTHY = orjson.dumps({"status": "ok"})
 
@@ -33,7 +34,14 @@ def build_router(
     expected = metrics_token.encode() if metrics_token else None
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", response_model=Health, summary="The process is up")
+    @router.get(
+        "/healthz",
+        response_model=Health,
+        summary="The process is up",
+        responses=doc.success(
+            200, "Always, while the process runs (also while it seeds).", example={"status": "ok"}
+        ),
+    )
     async def healthz() -> Response:
         return Response(_HEALTHY, media_type=JSON)
 
@@ -41,7 +49,17 @@ def build_router(
         "/readyz",
         response_model=Ready,
         summary="The database answers; the seed's state",
-        responses={503: {"model": ProblemOut, "content": {"application/problem+json": {}}}},
+        responses={
+            **doc.success(
+                200,
+                "The database answers; `seed` says how far seeding is.",
+                example={
+                    "status": "ready",
+                    "seed": {"state": "done", "target": 100, "fetched": 100, "attempts": 1},
+                },
+            ),
+            **doc.problem(503, "The database does not answer; `seed` as in a 200.", "not-ready"),
+        },
     )
     async def readyz() -> Response:
         seed = dict(seed_status())
@@ -66,7 +84,24 @@ def build_router(
         description="Open unless the service has MOVIES_METRICS_TOKEN set; then send "
         "`Authorization: Bearer <token>`.",
         response_class=Response,
-        responses={401: {"model": ProblemOut, "content": {"application/problem+json": {}}}},
+        responses={
+            200: {
+                "description": "The request counts and latencies, in Prometheus text format.",
+                "content": {
+                    "text/plain": {
+                        "example": 'movies_api_http_requests_total{method="GET",'
+                        'route="/movies",status="200"} 9.0\n'
+                    }
+                },
+            },
+            **doc.problem(
+                401,
+                "`MOVIES_METRICS_TOKEN` is set and the request does not carry it as "
+                "`Authorization: Bearer <token>`.",
+                "unauthorised",
+                headers={"WWW-Authenticate": doc.WWW_AUTHENTICATE},
+            ),
+        },
     )
     async def metrics(request: Request) -> Response:
         if expected is not None and not hmac.compare_digest(

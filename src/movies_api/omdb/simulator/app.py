@@ -12,11 +12,16 @@ OMDb's behaviour is undocumented the simulator picks, and says so here:
 - A ``y`` or ``page`` that is not a number is ignored; ``r`` is accepted but
   every answer is JSON.
 
+Every bundled ``Poster`` it answers (other than ``"N/A"``) points at ``/__sim/posters/{id}.svg`` on
+the simulator itself, which draws one (the title and year on a colour from the id), so an
+offline demo shows pictures.
+
 ``/__sim/stats``, ``/__sim/reset``, ``/__sim/config`` and ``/__sim/records/{id}`` are
-not OMDb's: they let a test count requests, change the knobs of ``SimulatorConfig`` at run
-time, and change a record between two fetches (``POST /__sim/records/tt0133093`` with
-``{"imdbRating": "9.9"}`` sets those fields, as a real record changes when its ratings or
-box office move). ``/__sim/reset`` zeroes the counters and quotas and undoes record changes.
+not OMDb's: they let a test count requests (poster requests apart, as ``posters``), change
+the knobs of ``SimulatorConfig`` at run time, and change a record between two fetches
+(``POST /__sim/records/tt0133093`` with ``{"imdbRating": "9.9"}`` sets those fields, as a
+real record changes when its ratings or box office move). ``/__sim/reset`` zeroes the
+counters and quotas and undoes record changes.
 With the ``synthesize_ids`` knob on, ``i=`` answers any well-formed id the catalogue lacks
 with a copy of a bundled record (its title suffixed with the id), for bulk imports that
 need more movies than the catalogue holds.
@@ -27,6 +32,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
+import html
 import json
 import math
 import random
@@ -55,6 +62,9 @@ _REJECTED_KEY: Final = "invalid"
 _KINDS: Final = ("i", "t", "s")
 _WORD = re.compile(r"\w+")
 _FIRST_YEAR = re.compile(r"\d{4}", re.ASCII)
+_BUNDLED_POSTERS: Final = "https://m.media-amazon.com/"
+_POSTER_LINE: Final = 16
+_POSTER_LINES: Final = 6
 _FIRST_SENTENCE = re.compile(r".+?[.!?](?=\s|$)", re.DOTALL)
 
 
@@ -120,6 +130,7 @@ def create_app(config: SimulatorConfig) -> Starlette:
             Route("/__sim/reset", simulator.reset, methods=["POST"]),
             Route("/__sim/config", simulator.configure, methods=["GET", "POST"]),
             Route("/__sim/records/{movie_id}", simulator.change_record, methods=["POST"]),
+            Route("/__sim/posters/{movie_id}.svg", simulator.poster, methods=["GET"]),
         ]
     )
 
@@ -209,6 +220,7 @@ class _Simulator:
         self._requests = 0
         self._by_kind = dict.fromkeys(_KINDS, 0)
         self._used: dict[str, int] = {}
+        self._posters = 0
 
     async def omdb(self, request: Request) -> Response:
         params = request.query_params
@@ -219,7 +231,18 @@ class _Simulator:
         async with self._gate.slot(lambda: self._config.max_concurrency):
             if self._config.latency_ms:
                 await asyncio.sleep(self._config.latency_ms / 1000)
-            return await self._answer(request, kind)
+            return await self._answer(request, kind, str(request.base_url))
+
+    async def poster(self, request: Request) -> Response:
+        """A drawn poster for a record that has one; 404 for an id without a poster."""
+        movie_id = request.path_params["movie_id"]
+        self._posters += 1
+        record = self._catalogue.by_id(movie_id)
+        if record is None and self._config.synthesize_ids and imdb_id(movie_id) == movie_id:
+            record = _synthesized(self._records, movie_id)
+        if record is None or not str(record.get("Poster", "")).startswith(_BUNDLED_POSTERS):
+            return PlainTextResponse("no poster", status_code=404)
+        return Response(poster_svg(record), media_type="image/svg+xml")
 
     async def stats(self, request: Request) -> JSONResponse:
         return JSONResponse(
@@ -228,6 +251,7 @@ class _Simulator:
                 "by_kind": self._by_kind,
                 "in_flight": self._gate.in_flight,
                 "peak_in_flight": self._gate.peak,
+                "posters": self._posters,
             }
         )
 
@@ -235,6 +259,7 @@ class _Simulator:
         """Zero the counters, the peak and every key's quota use; undo record changes."""
         self._requests = 0
         self._by_kind = dict.fromkeys(_KINDS, 0)
+        self._posters = 0
         self._used.clear()
         self._gate.peak = self._gate.in_flight
         if self._changed:
@@ -278,7 +303,7 @@ class _Simulator:
             await self._gate.limit_changed()
         return JSONResponse(self._config.as_json())
 
-    async def _answer(self, request: Request, kind: str | None) -> Response:
+    async def _answer(self, request: Request, kind: str | None, base_url: str) -> Response:
         config = self._config
         if config.down:
             return PlainTextResponse("Service Unavailable", status_code=503)
@@ -295,14 +320,14 @@ class _Simulator:
         self._used[key] = self._used.get(key, 0) + 1
         if config.quota is not None and self._used[key] > config.quota:
             return _refusal("Request limit reached!", status_code=401)
-        return self._lookup(request.query_params, kind)
+        return self._lookup(request.query_params, kind, base_url)
 
     def _failure(self) -> Response:
         if self._random.random() < 0.5:
             return PlainTextResponse("Internal Server Error", status_code=500)
         return Response('{"Title":"The Ma', media_type="application/json")
 
-    def _lookup(self, params: Mapping[str, str], kind: str | None) -> Response:
+    def _lookup(self, params: Mapping[str, str], kind: str | None, base_url: str) -> Response:
         type_ = params.get("type", "").strip().lower() or None
         year = _int_param(params.get("y"))
         if kind == "i":
@@ -314,15 +339,18 @@ class _Simulator:
                 record = _synthesized(self._records, movie_id)
             if record is None:
                 return _refusal("Error getting data.")
-            return _record(record, params.get("plot"))
+            return _record(_drawn_poster(record, base_url), params.get("plot"))
         if kind == "t":
             record = self._catalogue.by_title(params["t"], type_, year)
             if record is None:
                 return _refusal("Movie not found!")
-            return _record(record, params.get("plot"))
+            return _record(_drawn_poster(record, base_url), params.get("plot"))
         if kind == "s":
             return _search_page(
-                self._catalogue.search(params["s"], type_, year),
+                [
+                    _drawn_poster(hit, base_url)
+                    for hit in self._catalogue.search(params["s"], type_, year)
+                ],
                 max(_int_param(params.get("page")) or 1, 1),
             )
         return _refusal("Incorrect IMDb ID.")
@@ -340,6 +368,46 @@ def _search_page(hits: list[_Record], page: int) -> Response:
             "Response": "True",
         }
     )
+
+
+def _drawn_poster(record: _Record, base_url: str) -> _Record:
+    """``record`` with its poster drawn by this simulator at ``base_url``: the bundled
+    records name made-up Amazon addresses; a poster a test set (``/__sim/records``) stays."""
+    if not str(record.get("Poster", "")).startswith(_BUNDLED_POSTERS):
+        return record
+    return {**record, "Poster": f"{base_url}__sim/posters/{record['imdbID']}.svg"}
+
+
+def poster_svg(record: Mapping[str, Any]) -> bytes:
+    """A 300 by 445 SVG poster: the title (wrapped) and year on a colour from the id."""
+    digest = hashlib.sha256(str(record["imdbID"]).encode()).digest()
+    hue = int.from_bytes(digest[:2], "big") % 360
+    lines: list[str] = []
+    for word in str(record["Title"]).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= _POSTER_LINE:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    lines = lines[:_POSTER_LINES]
+    top = 200 - 17 * len(lines)
+    text = "".join(
+        f'<text x="150" y="{top + 36 * index}" font-size="28">{html.escape(line)}</text>'
+        for index, line in enumerate(lines)
+    )
+    year = html.escape(str(record.get("Year", "")))
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="445" '
+        'viewBox="0 0 300 445" font-family="sans-serif" text-anchor="middle" fill="#fff">'
+        f'<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
+        f'<stop offset="0" stop-color="hsl({hue},65%,45%)"/>'
+        f'<stop offset="1" stop-color="hsl({(hue + 60) % 360},55%,18%)"/></linearGradient></defs>'
+        '<rect width="300" height="445" fill="url(#g)"/>'
+        f'<circle cx="240" cy="80" r="120" fill="hsl({(hue + 180) % 360},70%,70%)" opacity=".18"/>'
+        f"{text}"
+        f'<text x="150" y="400" font-size="22" fill="hsl({hue},70%,88%)">{year}</text>'
+        '<text x="150" y="428" font-size="11" opacity=".7">OMDb simulator</text>'
+        "</svg>"
+    ).encode()
 
 
 def _synthesized(records: list[_Record], movie_id: str) -> _Record:
