@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # (module-scoped fixtures) start once, not once per worker.
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-unit lint typecheck check docs docs-check omdb-sim demo clean
+.PHONY: run test test-unit lint typecheck check docs docs-check omdb-sim demo fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ docs: $(STAMP)
 ## into a fresh demo.db, and an API key printed for the README's examples.
 demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh
+
+## Contract fuzzing: schemathesis against a live seeded service, with and without a key
+## (FUZZ_EXAMPLES per operation and phase, default 100; ports FUZZ_PORT, FUZZ_SIM_PORT).
+fuzz: $(STAMP)
+	BIN=$(BIN) bash scripts/fuzz.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov site

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from movies_api.cache.breaker import CircuitBreaker
 from movies_api.cache.lookups import LookupCache
 from movies_api.cache.posters import PosterCache
 from movies_api.cache.responses import ResponseCache
@@ -153,14 +154,29 @@ def build_container(settings: Settings) -> Container:
     redis: Redis | None = None
     shared: RedisStore | None = None
     responses: RedisResponseStore | None = None
+    breaker: CircuitBreaker | None = None
+    stats = RequestStats()
     if settings.redis_url:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         from movies_api.cache.redis_store import RedisResponseStore, RedisStore
 
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        shared = RedisStore(redis)
-        responses = RedisResponseStore(redis)
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            # After Redis restarts, each pooled connection fails once ("connection
+            # closed"): one retry, on a new connection, hides that from the breaker. A
+            # timeout is not retried: a hung Redis would cost another 2 s.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
+        breaker = CircuitBreaker("Redis")
+        stats.dependencies.append(breaker)
+        shared = RedisStore(redis, breaker)
+        responses = RedisResponseStore(redis, breaker)
     in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
     fetcher = PosterFetcher()
     return Container(
@@ -188,6 +204,7 @@ def build_container(settings: Settings) -> Container:
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
             redis_pool=redis.connection_pool if redis is not None else None,
+            breaker=breaker,
         ),
         lookup=LookupService(
             uow=uow, omdb=omdb, cache=LookupCache(settings.lookup_cache_seconds, shared=shared)
@@ -197,12 +214,13 @@ def build_container(settings: Settings) -> Container:
             redis_url=settings.redis_url,
             trust_forwarded_for=bool(settings.trust_forwarded_for),
             redis_pool=redis.connection_pool if redis is not None else None,
+            breaker=breaker,
             namespace="lookup",
             what="searches",
         ),
         importer=Importer(uow=uow, omdb=omdb, concurrency=in_flight),
         refresher=Refresher(uow=uow, omdb=omdb, concurrency=in_flight),
-        stats=RequestStats(),
+        stats=stats,
         posters=PosterService(
             uow=uow, source=fetcher, cache=PosterCache(settings.poster_cache_bytes)
         ),

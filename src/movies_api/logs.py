@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
+import time
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -42,11 +45,56 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(document, default=str).decode()
 
 
+# C0 and C1 control characters and DEL: a request's path or title may hold any of them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``), never raw:
+    a newline from a request would otherwise forge a log line, an escape sequence repaint
+    the operator's terminal."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return found.group().encode("unicode_escape").decode("ascii")
+
+
 class TextFormatter(logging.Formatter):
-    """Plain lines for people; request lines read like an access log."""
+    """Plain lines for people; request lines read like an access log.
+
+    A message is one line whatever it quotes (control characters escaped); only a
+    traceback, written by the service itself, spans several.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        # uvicorn ends some messages with a newline of its own: that one is dropped.
+        record.message = escape_controls(record.message.rstrip("\n"))
+        return super().formatMessage(record)
+
+
+class Throttle:
+    """At most one log line per kind of event every ``seconds``; the next line allowed says
+    how many were held back. An outage fails every request alike: thousands of identical
+    lines a second would drown the one that says what happened (issue 10)."""
+
+    def __init__(self, seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._next: dict[Hashable, float] = {}
+        self._held: dict[Hashable, int] = {}
+
+    def allow(self, kind: Hashable) -> int | None:
+        """None to hold this line back; else how many of its kind were held back before it."""
+        now = self._clock()
+        if now < self._next.get(kind, now):
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return None
+        self._next[kind] = now + self._seconds
+        return self._held.pop(kind, 0)
 
 
 class BufferedStdoutHandler(logging.StreamHandler[TextIO]):

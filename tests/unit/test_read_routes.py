@@ -464,6 +464,7 @@ async def test_readyz_is_a_503_problem_with_the_seed_state_when_the_database_is_
     assert problem["type"] == "/problems/not-ready"
     assert problem["seed"]["state"] == "pending"
     assert "refused" not in response.text  # the driver's words stay in the logs
+    assert problem["cause"] == "ConnectionRefusedError"  # but what kind of failure it is shows
 
 
 async def test_metrics_are_prometheus_text(http: Any) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from movies_api.cache.breaker import CircuitBreaker
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
@@ -29,32 +31,48 @@ def _bytes(value: bytes | str | None) -> bytes | None:
 
 
 class RedisResponseStore:
-    """``cache.responses.SharedStore`` on a redis.asyncio client the composition root owns."""
+    """``cache.responses.SharedStore`` on a redis.asyncio client the composition root owns.
 
-    def __init__(self, client: Redis) -> None:
+    Calls go through ``breaker``: while Redis is down a read is a miss and a write is
+    skipped, at once and without a log line each.
+    """
+
+    def __init__(self, client: Redis, breaker: CircuitBreaker | None = None) -> None:
         self._client = client
+        self._breaker = breaker or CircuitBreaker("Redis")
 
     async def get(self, version: str, key: str) -> bytes | None:
-        return _bytes(await self._client.hget(KEY_PREFIX + version, key))
+        return _bytes(await self._breaker.call(lambda: self._hget(version, key), None))
 
     async def set(self, version: str, key: str, value: bytes) -> None:
+        await self._breaker.call(lambda: self._set(version, key, value), None)
+
+    async def retire(self, version: str) -> None:
+        await self._breaker.call(
+            lambda: self._client.expire(KEY_PREFIX + version, RETIRED_TTL_SECONDS), None
+        )
+
+    async def _hget(self, version: str, key: str) -> bytes | str | None:
+        found: bytes | str | None = await self._client.hget(KEY_PREFIX + version, key)
+        return found
+
+    async def _set(self, version: str, key: str, value: bytes) -> None:
         async with self._client.pipeline(transaction=False) as pipe:
             pipe.hset(KEY_PREFIX + version, key, value)
             pipe.expire(KEY_PREFIX + version, TTL_SECONDS)
             await pipe.execute()
 
-    async def retire(self, version: str) -> None:
-        await self._client.expire(KEY_PREFIX + version, RETIRED_TTL_SECONDS)
-
 
 class RedisStore:
-    """Plain entries with their own lifetime (``cache.lookups.ExpiringStore``)."""
+    """Plain entries with their own lifetime (``cache.lookups.ExpiringStore``), through
+    ``breaker`` as ``RedisResponseStore``."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, breaker: CircuitBreaker | None = None) -> None:
         self._client = client
+        self._breaker = breaker or CircuitBreaker("Redis")
 
     async def get(self, key: str) -> bytes | None:
-        return _bytes(await self._client.get(LOOKUP_PREFIX + key))
+        return _bytes(await self._breaker.call(lambda: self._client.get(LOOKUP_PREFIX + key), None))
 
     async def set(self, key: str, value: bytes, *, ttl: int = TTL_SECONDS) -> None:
-        await self._client.set(LOOKUP_PREFIX + key, value, ex=ttl)
+        await self._breaker.call(lambda: self._client.set(LOOKUP_PREFIX + key, value, ex=ttl), None)

@@ -133,13 +133,16 @@ def serve(
         import uvicorn
 
         from movies_api.bootstrap import build_app
+        from movies_api.http import connection_limits
 
         config = uvicorn.Config(
             build_app(settings),
             host=bind_host,
             port=bind_port,
             loop="uvloop",
-            http="httptools",
+            # httptools with bounded heads and a deadline for each request to arrive
+            http=connection_limits.LimitedHttpToolsProtocol,
+            timeout_keep_alive=connection_limits.KEEP_ALIVE_SECONDS,
             ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
             lifespan="on",
             access_log=False,

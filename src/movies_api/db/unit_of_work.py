@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import SQLAlchemyError
 
 from movies_api.db.engine import Sessions
 from movies_api.db.key_repository import SqlApiKeyRepository
@@ -16,7 +16,11 @@ from movies_api.db.state_repository import SqlCatalogueStateRepository, record_c
 from movies_api.services.errors import StorageUnavailable
 
 # The services speak of storage, not of drivers; the cause stays chained for the logs.
-_DRIVER_ERRORS = (DBAPIError, PoolTimeout, OSError)
+# Every SQLAlchemy error counts, not only the driver's (``DBAPIError``) and the pool's: a
+# connection the server dropped also surfaces as "can't reconnect until invalid
+# transaction is rolled back" and the like.
+_STORAGE_ERRORS = (SQLAlchemyError, OSError)
+log = logging.getLogger("movies_api.db")
 
 
 def _unavailable() -> StorageUnavailable:
@@ -36,7 +40,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         try:
             self._session = await self._sessions.open()  # PostgreSQL connects here
-        except _DRIVER_ERRORS as error:
+        except _STORAGE_ERRORS as error:
             raise _unavailable() from error
         self.movies = SqlMovieRepository(self._session, self._sessions.stretches)
         self.state = SqlCatalogueStateRepository(self._session)
@@ -49,8 +53,14 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._session.close()  # closing rolls back whatever was not committed
-        if isinstance(exc, _DRIVER_ERRORS):
+        try:
+            await self._session.close()  # closing rolls back whatever was not committed
+        except _STORAGE_ERRORS as closing:
+            # The server went away: the rollback fails with it, which changes nothing (an
+            # uncommitted transaction dies with its connection). The work's own outcome,
+            # or its own error, is the answer; a failed close is never a 500 (issue 10).
+            log.debug("closing a database session failed: %s", closing)
+        if isinstance(exc, _STORAGE_ERRORS):
             raise _unavailable() from exc
 
     async def commit(self) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi_offline import FastAPIOffline
 from pydantic import SecretStr
 from starlette.responses import HTMLResponse
 
 from movies_api import __version__
 from movies_api.http import problems
+from movies_api.http.guard import EdgeGuard
 from movies_api.http.middleware import ObserveRequests
 from movies_api.http.routes import lookup, movies, ops, posters
 from movies_api.ui import views as ui_views
@@ -34,11 +38,13 @@ back in `If-None-Match` and an unchanged answer is a bodiless 304.
 """
 
 # ReDoc's sidebar always loads Redocly's logo from their CDN; this policy keeps the page,
-# and every request it makes, on this host (contract §2: no assets from a CDN).
+# and every request it makes, on this host (contract §2: no assets from a CDN), and no
+# other site may frame it (clickjacking the Authorize dialog).
 DOCS_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "worker-src 'self' blob:"
+    "worker-src 'self' blob:; frame-ancestors 'none'"
 )
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 OFFLINE_ASSETS = "/static-offline-docs"  # where fastapi-offline serves its bundled files
 
 
@@ -51,8 +57,27 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
         redoc_url=None,
+        # A redirect built from the request would take its host from the Host header
+        # (contract §2): ``/movies/`` is a 404 like any other unknown path.
+        redirect_slashes=False,
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=None,  # keys are bearer tokens: no OAuth flow to return to
+            swagger_js_url=f"{root}{OFFLINE_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{OFFLINE_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{OFFLINE_ASSETS}/favicon.png",
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+        page.headers["Content-Security-Policy"] = _with_inline_scripts(page.body)
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
@@ -112,7 +137,20 @@ def create_app(
         project=container.settings.google_cloud_project,
         access_logs=container.settings.access_log,
     )
+    app.add_middleware(EdgeGuard)  # outermost: its headers go on every answer, 500s included
     return app
+
+
+def _with_inline_scripts(page: bytes | memoryview) -> str:
+    """``DOCS_POLICY`` allowing exactly the page's own inline scripts, by their hashes.
+
+    Swagger UI starts from an inline script; ``'unsafe-inline'`` would allow any injected one.
+    """
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(bytes(page).decode())
+    )
+    return f"{DOCS_POLICY}; script-src 'self' {hashes}"
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -18,10 +18,19 @@ if TYPE_CHECKING:
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+class Dependency(Protocol):
+    """A service the app can run without (``cache.breaker.CircuitBreaker``)."""
+
+    name: str
+    failures: int
+
+
 class RequestStats:
-    """Counts of requests by method, route and status, and latency histograms by route."""
+    """Counts of requests by method, route and status, and latency histograms by route;
+    failed calls to the ``dependencies`` (Redis) too."""
 
     def __init__(self) -> None:
+        self.dependencies: list[Dependency] = []
         self.counts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         # per (method, route): one count per bucket plus +Inf, and the sum of seconds
         self.buckets: dict[tuple[str, str], list[int]] = {}
@@ -60,6 +69,14 @@ class RequestStats:
                 cumulative.append((bound, float(running)))
             latency.add_metric(series, cumulative, self.sums[series])
         yield latency
+        failures = CounterMetricFamily(
+            "movies_api_dependency_failures",
+            "Failed calls to a service the API answers without (each one served without it)",
+            labels=("dependency",),
+        )
+        for dependency in self.dependencies:
+            failures.add_metric((dependency.name,), dependency.failures)
+        yield failures
 
 
 def exposition(stats: RequestStats) -> tuple[bytes, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -10,8 +13,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match
 
+from movies_api.logs import Throttle
 from movies_api.services.errors import (
     AmbiguousTitle,
     CatalogueError,
@@ -27,6 +33,10 @@ from movies_api.services.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+# nginx's "client closed request": what the metrics and the access log show for a request
+# whose client went away before it was answered (no one receives it).
+CLIENT_CLOSED = 499
+MAX_DETAIL = 500
 log = logging.getLogger("movies_api.http")
 
 
@@ -107,8 +117,14 @@ def problem_for(error: CatalogueError) -> Problem:
         return Problem(422, "invalid cursor", kind="validation-error", errors=errors)
     for kind, (status, slug) in _STATUS.items():
         if isinstance(error, kind):
-            return Problem(status, str(error), kind=slug)
+            return Problem(status, shortened(str(error)), kind=slug)
     return Problem(500, "the catalogue failed unexpectedly", kind="internal")
+
+
+def shortened(detail: str, limit: int = MAX_DETAIL) -> str:
+    """``detail`` cut to ``limit`` characters: errors quote what the client sent (a title
+    of 16 KiB in a query string), and neither the answer nor the log needs all of it."""
+    return detail if len(detail) <= limit else detail[: limit - 1] + "…"
 
 
 def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -131,12 +147,34 @@ async def _on_problem(_request: Request, error: Exception) -> Response:
     return problem_response(error)
 
 
-async def _on_catalogue_error(_request: Request, error: Exception) -> Response:
-    assert isinstance(error, CatalogueError)
-    problem = problem_for(error)
-    if problem.status >= 500:
-        log.warning("%s: %s", type(error).__name__, error)
-    return problem_response(problem)
+def _catalogue_error_handler() -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The handler of service errors; each app has its own ``Throttle`` of their log lines."""
+    throttle = Throttle()
+
+    async def on_catalogue_error(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, CatalogueError)
+        problem = problem_for(error)
+        if problem.status >= 500:
+            cause = error.__cause__
+            held = throttle.allow((type(error), type(cause)))
+            if held is not None:
+                log.warning(
+                    "%s: %s%s%s",
+                    type(error).__name__,
+                    error,
+                    f" ({cause_of(cause)})" if cause is not None else "",
+                    f"; {held} more like it since the last such line" if held else "",
+                )
+        return problem_response(problem)
+
+    return on_catalogue_error
+
+
+def cause_of(error: BaseException) -> str:
+    """What failed underneath, for operators: the driver's own error when SQLAlchemy wraps
+    one (its text would add the statement and its parameters), cut short."""
+    original = getattr(error, "orig", None) or error
+    return f"{type(original).__name__}: {original}"[:300]
 
 
 async def _on_validation(_request: Request, error: Exception) -> Response:
@@ -147,23 +185,83 @@ async def _on_validation(_request: Request, error: Exception) -> Response:
     return problem_response(Problem(422, detail, kind="validation-error", errors=errors))
 
 
-async def _on_http(_request: Request, error: Exception) -> Response:
+async def _on_http(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    headers = dict(error.headers or {})
     if error.status_code == 404 and detail == "Not Found":
         detail = "no such route"
-    return problem_response(Problem(error.status_code, detail, headers=dict(error.headers or {})))
+    elif error.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem_response(Problem(error.status_code, detail, headers=headers))
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method of the path the request names (contract §2: a 405's ``Allow``).
+
+    Starlette names only the first route that matched, but ``GET /movies`` and
+    ``POST /movies`` are two routes. The documented paths decide, the most literal one
+    first (``/movies/by-title`` is not ``/movies/{movie_id}``, although both match it);
+    an undocumented path (``/docs``) is tried against the routing table, method by
+    method. ``HEAD`` goes wherever ``GET`` does (``http.guard``).
+    """
+    path = request.scope["path"]
+    documented = [
+        (template.count("{"), operations)
+        for template, operations in request.app.openapi().get("paths", {}).items()
+        if _template(template).fullmatch(path)
+    ]
+    methods: set[str]
+    if documented:
+        _params, operations = min(documented, key=lambda found: found[0])
+        methods = {method.upper() for method in operations if method.upper() in _METHODS}
+    else:
+        routes = request.app.router.routes
+        methods = {
+            method
+            for method in _METHODS
+            if any(
+                route.matches({**request.scope, "method": method})[0] is Match.FULL
+                for route in routes
+            )
+        }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+@functools.lru_cache(maxsize=64)
+def _template(template: str) -> re.Pattern[str]:
+    """An OpenAPI path template as a pattern: each ``{parameter}`` one path segment."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _on_client_gone(_request: Request, _error: Exception) -> Response:
+    # Nobody is left to read this; the access log's one line (status 499) is the record.
+    return Response(status_code=CLIENT_CLOSED)
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> Response:
     log.error("unhandled error", exc_info=error)
-    return problem_response(Problem(500, "the server failed unexpectedly; it was logged"))
+    # Answered by Starlette's outermost middleware, outside ``http.guard``: the headers
+    # every error carries are set here.
+    return problem_response(
+        Problem(
+            500,
+            "the server failed unexpectedly; it was logged",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+    )
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers: everything the app answers with an error goes through here."""
     app.add_exception_handler(Problem, _on_problem)
-    app.add_exception_handler(CatalogueError, _on_catalogue_error)
+    app.add_exception_handler(CatalogueError, _catalogue_error_handler())
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -3,11 +3,11 @@ in process by default, shared by every instance through Redis when it is configu
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from typing import TYPE_CHECKING
 
+from movies_api.cache.breaker import CircuitBreaker
 from movies_api.services.ports import StoredKey
 from movies_api.settings import RateLimit
 
@@ -17,7 +17,15 @@ if TYPE_CHECKING:
     from limits.aio.strategies import MovingWindowRateLimiter
     from redis.asyncio import ConnectionPool
 
-log = logging.getLogger("movies_api.rate_limit")
+
+def last_forwarded_for(lines: list[str]) -> str | None:
+    """The last entry of ``X-Forwarded-For``, all its header lines read as one list.
+
+    Cloud Run's front end appends the address it saw to the last line; every entry before
+    it, on that line or an earlier one, is whatever the client chose to send (contract §2).
+    """
+    last = ",".join(lines).rsplit(",", 1)[-1].strip()
+    return last or None
 
 
 class RateLimiter:
@@ -34,9 +42,13 @@ class RateLimiter:
         redis_url: str | None,
         trust_forwarded_for: bool,
         redis_pool: ConnectionPool | None = None,
+        breaker: CircuitBreaker | None = None,
         namespace: str = "add",
         what: str = "add requests",
     ) -> None:
+        # Shared with the Redis cache when the composition root passes one: a Redis outage
+        # is then noticed once, and every user of Redis skips it together.
+        self._breaker = breaker or CircuitBreaker(f"the {namespace} rate limiter's store")
         self._limit = limit
         self._namespace = f"movies-api-{namespace}"
         self._what = what
@@ -79,29 +91,26 @@ class RateLimiter:
         """
         if key is not None:
             return f"key:{key.id}"
-        forwarded = request.headers.get("x-forwarded-for")
-        if self._trust_forwarded_for and forwarded:
-            # Cloud Run's front end appends the address it saw; earlier entries are hearsay.
-            return "ip:" + forwarded.rsplit(",", 1)[-1].strip()
+        if self._trust_forwarded_for:
+            forwarded = last_forwarded_for(request.headers.getlist("x-forwarded-for"))
+            if forwarded:
+                return "ip:" + forwarded
         return "ip:" + (request.client.host if request.client else "unknown")
 
     async def check(self, request: Request, key: StoredKey | None = None) -> None:
         """Count this request; 429 with ``Retry-After`` when the client is over its limit."""
         client = self.client_of(request, key)
         limiter, item = self._limiter()
-        try:
-            allowed = await limiter.hit(item, client)
-        except Exception:  # a limiter outage must not take the route down with it
-            log.warning("rate limiter unavailable; letting the request through", exc_info=True)
+        # A limiter outage must not take the route down with it: the request goes through.
+        if await self._breaker.call(lambda: limiter.hit(item, client), True):
             return
-        if allowed:
-            return
-        try:
-            stats = await limiter.get_window_stats(item, client)
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        except Exception:  # refused, but the window is unknown: the whole period is safe
-            log.warning("rate limiter unavailable for window stats", exc_info=True)
-            retry_after = self._limit.seconds
+        stats = await self._breaker.call(lambda: limiter.get_window_stats(item, client), None)
+        # Refused, but with the window unknown the whole period is safe.
+        retry_after = (
+            max(1, math.ceil(stats.reset_time - time.time()))
+            if stats is not None
+            else self._limit.seconds
+        )
         # Imported here: the composition root builds a limiter for every command, and the
         # CLI's commands must not pay for importing the HTTP stack.
         from movies_api.http.problems import Problem

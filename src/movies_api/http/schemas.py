@@ -237,14 +237,41 @@ class AmbiguousProblem(ProblemOut):
     )
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# No control characters: no title has one, and a NUL would still cost an OMDb request.
+Title = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$"
+    ),
+]
 
 
 class AddMovie(BaseModel):
     """What a client asks for: a title (narrowed by ``year`` and ``type``) or exactly one IMDb
     ``id``, as ``GET /omdb/search`` finds them; OMDb supplies everything else."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        # The validators' rule, told to clients and fuzzers: a title (with year and type as
+        # they like) or an id (alone), never both.
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["title"],
+                    "properties": {"title": {"type": "string"}, "id": {"type": "null"}},
+                },
+                {
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "null"},
+                        "year": {"type": "null"},
+                        "type": {"type": "null"},
+                    },
+                },
+            ]
+        },
+    )
 
     # Declared before the title so the checks below see it: errors then name the member.
     id: str | None = Field(

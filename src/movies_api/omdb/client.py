@@ -108,7 +108,9 @@ class OmdbClient:
     service and bans impolite clients). Timeouts, connection errors, HTTP 5xx and
     malformed bodies are retried with capped exponential backoff and full jitter;
     a waiting retry gives its slot to someone else. OMDb's verdicts (not found, bad
-    key, quota spent) are final and never retried.
+    key, quota spent) are final and never retried. ``timeout`` bounds a whole call, the
+    wait for a slot and every retry included, so a hanging OMDb costs a caller at most
+    that long; a retry that could not finish within it is not started.
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class OmdbClient:
         self._api_key = (api_key or "").strip()
         self._base_url = httpx.URL(base_url)
         self._attempts = attempts
+        self._timeout = timeout
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._sleep = sleep
@@ -209,23 +212,35 @@ class OmdbClient:
         await self.aclose()
 
     async def _fetch(self, params: dict[str, str], subject: str) -> dict[str, object]:
+        """OMDb's answer within ``timeout`` seconds in all, retries included (contract §2:
+        adding answers within MOVIES_OMDB_TIMEOUT + 1 s even when OMDb hangs)."""
         if not self._api_key:
             raise OmdbNotConfigured("No OMDb API key is configured (set MOVIES_OMDB_API_KEY)")
+        deadline = asyncio.get_running_loop().time() + self._timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._retrying({**params, "r": "json"}, subject, deadline)
+        except TimeoutError:
+            raise OmdbTimeout(f"OMDb did not answer {subject} within {self._timeout:g} s") from None
+
+    async def _retrying(
+        self, params: dict[str, str], subject: str, deadline: float
+    ) -> dict[str, object]:
         attempt = 1
         while True:
             async with self._slots:
                 try:
-                    return await self._attempt({**params, "r": "json"}, subject)
+                    return await self._attempt(params, subject)
                 except _TransientError as failure:
-                    if attempt == self._attempts:
-                        raise failure.final(subject, attempt) from None
-                    reason = failure.reason
-            # Sleep outside the semaphore: a backing-off retry must not starve the others.
+                    last = failure
             delay = self._backoff(attempt)
+            if attempt == self._attempts or asyncio.get_running_loop().time() + delay >= deadline:
+                raise last.final(subject, attempt)  # no retry could finish in the budget
+            # Sleep outside the semaphore: a backing-off retry must not starve the others.
             logger.warning(
                 "OMDb request for %s failed (%s); retrying in %.2f s (attempt %d of %d)",
                 subject,
-                reason,
+                last.reason,
                 delay,
                 attempt + 1,
                 self._attempts,

@@ -331,6 +331,48 @@ async def test_last_failure_decides_between_timeout_and_unavailable(sleeps: Slee
             await client.get_by_id("tt0133093")
 
 
+async def test_a_hanging_omdb_costs_one_timeout_in_all_not_one_per_attempt() -> None:
+    attempts = 0
+
+    async def hang(_request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async with client_for(hang, timeout=0.2, attempts=3) as client:
+        with pytest.raises(OmdbTimeout, match=r"within 0\.2 s"):
+            await client.get_by_id("tt0133093")
+    assert attempts == 1
+
+
+async def test_no_retry_starts_that_could_not_finish_within_the_timeout(sleeps: Sleeps) -> None:
+    script = Script(httpx.Response(503))
+    async with client_for(script, sleeps, timeout=1, backoff_base=5, backoff_cap=5) as client:
+        with pytest.raises(OmdbUnavailable, match="HTTP 503; 1 attempt"):
+            await client.get_by_id("tt0133093")
+    assert len(script.requests) == 1
+    assert sleeps == []
+
+
+async def test_waiting_for_a_slot_counts_against_the_timeout() -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held(_request: httpx.Request) -> httpx.Response:
+        entered.set()
+        await release.wait()
+        return ok()
+
+    async with client_for(held, max_in_flight=1, timeout=0.2) as client:
+        holder = asyncio.create_task(client.get_by_id("tt0000001"))
+        await entered.wait()  # the holder has the only slot
+        with pytest.raises(OmdbTimeout):
+            await client.get_by_id("tt0000002")  # never gets the slot before its time is up
+        release.set()
+        with pytest.raises(OmdbTimeout):
+            await holder  # its own budget ran out meanwhile too
+
+
 async def test_a_single_attempt_means_no_retry(sleeps: Sleeps) -> None:
     script = Script(httpx.ConnectError("refused"))
     async with client_for(script, sleeps, attempts=1) as client:

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -242,6 +243,12 @@ def build_router(
         media_type = JSON if cached.status == 200 else PROBLEM_JSON
         return answer(cached, _if_none_match(request), media_type)
 
+    @router.delete("/by-title", include_in_schema=False)
+    async def by_title_is_not_an_id() -> Response:
+        # Without this, DELETE /movies/by-title would be DELETE /movies/{movie_id} with the
+        # id "by-title" (a 401, then a 422); the path names a lookup, which only GET has.
+        raise StarletteHTTPException(405)
+
     @router.get(
         "/{movie_id}",
         response_model=MovieOut,
@@ -314,7 +321,17 @@ def build_router(
                 "required": True,
                 # Inline: no declared parameter uses AddMovie, so a $ref to components
                 # would point at a schema FastAPI never emits.
-                "content": {"application/json": {"schema": AddMovie.model_json_schema()}},
+                "content": {
+                    "application/json": {
+                        "schema": AddMovie.model_json_schema(),
+                        # Whole bodies: the members' own examples, put together, would
+                        # give a title and an id at once, which is refused.
+                        "examples": {
+                            "by title": {"value": {"title": "The Matrix", "year": 1999}},
+                            "by IMDb id": {"value": {"id": "tt0133093"}},
+                        },
+                    }
+                },
             }
         },
     )

@@ -65,9 +65,16 @@ def build_router(
         seed = dict(seed_status())
         try:
             await ping()
-        except Exception:
+        except Exception as error:
+            # The kind of failure (refused, timed out, disk I/O…) tells a dead server from a
+            # full disk; its text, which may name hosts, stays in the server's log.
+            cause = getattr(error, "orig", None) or error
             raise Problem(
-                503, "the database does not answer", kind="not-ready", seed=seed
+                503,
+                f"the database does not answer ({type(cause).__name__})",
+                kind="not-ready",
+                seed=seed,
+                cause=type(cause).__name__,
             ) from None
         return Response(orjson.dumps({"status": "ready", "seed": seed}), media_type=JSON)
 
