@@ -482,19 +482,21 @@ def loaded(backend: str, count: int) -> str:
     return url
 
 
-def _milliseconds(port: int, path: str, *, rounds: int = 7, warm: int = 2) -> float:
-    """Median time of a GET of ``path`` (200 expected), after ``warm`` unmeasured tries."""
-    samples = []
+def _milliseconds(port: int, *paths: str, rounds: int = 7, warm: int = 2) -> list[float]:
+    """Median time of a GET of each of ``paths`` (200 expected), after ``warm`` unmeasured
+    rounds; the paths take turns in every round, so they share the machine's load."""
+    samples: list[list[float]] = [[] for _ in paths]
     for attempt in range(warm + rounds):
-        started = time.perf_counter()
-        reply = common.http_get(port, path, timeout=60)
-        elapsed = time.perf_counter() - started
-        if reply.status != 200:
-            msg = f"{path}: HTTP {reply.status} {reply.body[:200]!r}"
-            raise RuntimeError(msg)
-        if attempt >= warm:
-            samples.append(elapsed * 1000)
-    return statistics.median(samples)
+        for path, taken in zip(paths, samples, strict=True):
+            started = time.perf_counter()
+            reply = common.http_get(port, path, timeout=60)
+            elapsed = time.perf_counter() - started
+            if reply.status != 200:
+                msg = f"{path}: HTTP {reply.status} {reply.body[:200]!r}"
+                raise RuntimeError(msg)
+            if attempt >= warm:
+                taken.append(elapsed * 1000)
+    return [statistics.median(taken) for taken in samples]
 
 
 def _json(port: int, path: str) -> dict[str, Any]:
@@ -517,15 +519,44 @@ def _deep_cursor(port: int, path: str, *, depth: int) -> str | None:
     return cursor
 
 
-def _walk(port: int, path: str, limit: int) -> tuple[float, int]:
-    """Seconds to walk every cursor of a listing, and how many steps that took."""
-    started = time.perf_counter()
-    page = _json(port, f"{path}&limit={limit}")
-    steps = 1
-    while page["next_cursor"]:
-        page = _json(port, f"{path}&limit={limit}&cursor={page['next_cursor']}")
+@dataclass(frozen=True)
+class Walk:
+    """A walk of every cursor, with reference steps timed alongside it."""
+
+    seconds: float  # the walk's own requests, reference samples left out
+    steps: int
+    reference_ms: float  # median cursor step from a random depth, sampled along the walk
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / (self.steps * self.reference_ms / 1000)
+
+
+def _walk(port: int, path: str, limit: int, *, pages: int, every: int = 50) -> Walk:
+    """Walk every cursor of a listing; every ``every`` steps, time one cursor step of the
+    same size from a random depth (its cursor fetched untimed with ``limit=1``).
+
+    The reference reads rows the walk has not warmed either, and shares the machine's load
+    of the moment: walk / (steps x reference) says whether a step costs the same at every
+    depth, i.e. whether the walk is O(n)."""
+    rng = random.Random(SEED)
+    walked = 0.0
+    samples: list[float] = []
+    page: dict[str, Any] = {"next_cursor": None}
+    steps = 0
+    while steps == 0 or page["next_cursor"]:
+        if steps % every == 0:
+            depth = rng.randint(1, pages * limit)
+            cursor = _json(port, f"{path}&limit=1&page={depth}")["next_cursor"]
+            started = time.perf_counter()
+            _json(port, f"{path}&limit={limit}&cursor={cursor}")
+            samples.append((time.perf_counter() - started) * 1000)
+        after = f"&cursor={page['next_cursor']}" if steps else ""
+        started = time.perf_counter()
+        page = _json(port, f"{path}&limit={limit}{after}")
+        walked += time.perf_counter() - started
         steps += 1
-    return time.perf_counter() - started, steps
+    return Walk(walked, steps, statistics.median(samples))
 
 
 class Writer(threading.Thread):
@@ -626,12 +657,14 @@ def measure(
             server.wait_ok("/healthz", timeout=120)
         port = uncached.port
         last = -(-count // 10)
-        first_ms = _milliseconds(port, "/movies?page=1&limit=10")
-        last_ms = _milliseconds(port, f"/movies?page={last}&limit=10")
         middle = _json(port, f"/movies?page={last // 2}&limit=10")["next_cursor"]
-        step_ms = _milliseconds(port, f"/movies?limit=10&cursor={middle}")
-        walk_step_ms = _milliseconds(port, f"/movies?limit={walk_limit}&cursor={middle}")
-        walk_seconds, steps = _walk(port, "/movies?", walk_limit)
+        first_ms, last_ms, step_ms = _milliseconds(
+            port,
+            "/movies?page=1&limit=10",
+            f"/movies?page={last}&limit=10",
+            f"/movies?limit=10&cursor={middle}",
+        )
+        walk = _walk(port, "/movies?", walk_limit, pages=-(-count // walk_limit))
         scale_rows += [
             [backend, "uncached page 1, `limit=10`", f"{first_ms:.2f} ms", ""],
             [
@@ -648,19 +681,21 @@ def measure(
             ],
             [
                 backend,
-                f"walking every cursor, `limit={walk_limit}` ({steps:,} steps)",
-                f"{walk_seconds:.1f} s",
-                f"{walk_seconds / (steps * walk_step_ms / 1000):.2f}x steps x one step "
-                f"({walk_step_ms:.2f} ms)",
+                f"walking every cursor, `limit={walk_limit}` ({walk.steps:,} steps)",
+                f"{walk.seconds:.1f} s",
+                f"{walk.ratio:.2f}x steps x one step "
+                f"({walk.reference_ms:.2f} ms: a step from a random depth, timed along the walk)",
             ],
         ]
         for name, path in Searches.of_generator().paths():
-            first = _milliseconds(port, f"{path}&limit=10")
             total = _json(port, f"{path}&limit=10")
             deep = _deep_cursor(port, path, depth=5_000)
-            deep_ms = (
-                _milliseconds(port, f"{path}&limit=10&cursor={deep}") if deep else float("nan")
-            )
+            if deep:
+                first, deep_ms = _milliseconds(
+                    port, f"{path}&limit=10", f"{path}&limit=10&cursor={deep}"
+                )
+            else:
+                (first,), deep_ms = _milliseconds(port, f"{path}&limit=10"), float("nan")
             search_rows.append(
                 [
                     backend,
@@ -673,14 +708,19 @@ def measure(
             )
         page = "/movies?page=1&limit=10"
         cached.load(page, seconds=3)
-        quiet = common.median_result([cached.load(page, seconds=10) for _ in range(2)])
         ids = [item["id"] for item in _json(port, "/movies?page=2&limit=10")["items"]]
-        writer = Writer(url, ids, interval=0.1)
-        writer.start()
-        try:
-            busy = common.median_result([cached.load(page, seconds=10) for _ in range(2)])
-        finally:
-            writer.stop()
+        quiet_runs, busy_runs, writes = [], [], 0
+        for _ in range(3):  # alternated, so both see the machine's load of the moment
+            quiet_runs.append(cached.load(page, seconds=10))
+            writer = Writer(url, ids, interval=0.1)
+            writer.start()
+            try:
+                busy_runs.append(cached.load(page, seconds=10))
+            finally:
+                writer.stop()
+            writes += writer.writes
+        quiet = common.median_result(quiet_runs)
+        busy = common.median_result(busy_runs)
         scale_rows += [
             [
                 backend,
@@ -690,7 +730,7 @@ def measure(
             ],
             [
                 backend,
-                f"cached page 1, one write every 100 ms ({writer.writes} writes)",
+                f"cached page 1, one write every 100 ms ({writes} writes)",
                 f"{busy.requests_per_second:,.0f} req/s, p99 {busy.p99_ms:.1f} ms",
                 f"{busy.requests_per_second / quiet.requests_per_second:.2f}x req/s, "
                 f"p99 {busy.p99_ms / quiet.p99_ms:.1f}x quiet's",
@@ -736,13 +776,15 @@ def redis_memory(backend: str, count: int, *, minutes: float, redis_url: str) ->
     client.close()
     after_first = [used for at, used in samples if at >= 60]
     low, high = min(after_first), max(after_first)
+    growth = (high - after_first[0]) / after_first[0] * 100
     return [
         [
             backend,
             f"Redis used_memory, {minutes:g} min at one write a second ({writer.writes} writes)",
             f"after 1 min: {after_first[0] / 2**20:.2f} MB; "
             f"then {low / 2**20:.2f}-{high / 2**20:.2f} MB",
-            f"spread {(high - low) / after_first[0] * 100:.1f} % of the first-minute value",
+            f"highest {growth:+.1f} % over the first-minute value "
+            f"(spread {(high - low) / after_first[0] * 100:.1f} %)",
         ]
     ]
 
