@@ -111,8 +111,17 @@ async def import_ids(omdb_url: str, directory: Path) -> Run:
 
 async def client_only(omdb_url: str) -> Run:
     client, transport = new_client(omdb_url)
+    # As many callers as the client has slots, like the Importer's workers: the client's
+    # timeout covers a whole call, its wait for a slot included, so 1,000 calls queued on
+    # it at once would time out by design.
+    callers = asyncio.Semaphore(IN_FLIGHT)
+
+    async def fetch(movie_id: str) -> None:
+        async with callers:
+            await client.get_by_id(movie_id)
+
     try:
-        await asyncio.gather(*(client.get_by_id(movie_id) for movie_id in IDS))
+        await asyncio.gather(*(fetch(movie_id) for movie_id in IDS))
         finished = time.perf_counter()
     finally:
         await client.aclose()

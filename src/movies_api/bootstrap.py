@@ -192,6 +192,7 @@ def build_container(settings: Settings) -> Container:
             count=settings.seed_count,
             ids=ids_in(settings.seed_ids_file.read_text()) if settings.seed_ids_file else None,
             words=settings.seed_search,
+            in_flight=in_flight,
         ),
         cache=ResponseCache(
             CatalogueVersion(catalogue.version),

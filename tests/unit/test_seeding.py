@@ -190,10 +190,12 @@ def rig(
     lock: FakeLock | None = None,
     sleeps: Sleeps | None = None,
     tail_spares: int = 0,
+    in_flight: int = 100,
 ) -> Rig:
     """A Seeder over fakes; by default OMDb knows films 1 to 20 and the ids are films 1 to 20.
 
-    Tail spares are off unless asked for, so that tests can count requests exactly.
+    Tail spares are off unless asked for, so that tests can count requests exactly; the
+    cap on open requests is out of the way unless asked for.
     """
     omdb = omdb if omdb is not None else FakeOmdb(records(range(1, 21)))
     store = store if store is not None else Store()
@@ -206,6 +208,7 @@ def rig(
         count=count,
         ids=list(ids) if ids is not None else [movie_id(n) for n in range(1, 21)],
         words=tuple(words),
+        in_flight=in_flight,
         clock=lambda: NOW,
         sleep=sleeps,
         tail_spares=tail_spares,
@@ -617,6 +620,24 @@ async def test_spares_start_only_when_few_movies_are_still_needed() -> None:
 
     assert outstanding[0] == 20  # one request per movie needed, no spare at first
     assert max(outstanding) == 20
+
+
+async def test_no_more_requests_are_open_than_the_client_has_slots() -> None:
+    """The client's timeout covers a call's wait for a slot: a seed never queues on it."""
+    omdb = FakeOmdb(records(range(1, 41)))
+    outstanding: list[int] = []
+
+    async def look(_: str) -> None:
+        outstanding.append(omdb.in_flight)
+        await asyncio.sleep(0)
+
+    omdb.during = look
+    r = rig(omdb, count=20, ids=[movie_id(n) for n in range(1, 41)], tail_spares=4, in_flight=8)
+
+    result = await r.seeder.seed_once()
+
+    assert result.stored == 20
+    assert max(outstanding) == 8
 
 
 # --- movies added while a seed runs ---------------------------------------------------------

@@ -162,6 +162,7 @@ class Seeder:
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         tail_spares: int = TAIL_SPARES,
+        in_flight: int = 8,
     ) -> None:
         self._uow = uow
         self._omdb = omdb
@@ -175,6 +176,7 @@ class Seeder:
         self._clock = clock
         self._sleep = sleep
         self._tail_spares = tail_spares
+        self._in_flight = in_flight
         self.state = SeedState.PENDING
         self._fetched = 0
         self._attempts = 0
@@ -269,7 +271,8 @@ class Seeder:
 
     async def _fetch(self, progress: Progress | None) -> list[MovieDetails]:
         """Details of ``count`` distinct movies; keeps a request open for every movie still
-        needed at all times, and near the end a spare for each (``tail_spares`` at most)."""
+        needed (as many as the client has slots), and near the end a spare for each
+        (``tail_spares`` at most)."""
         target = self._count
         found: dict[str, MovieDetails] = {}
         failures = 0
@@ -283,6 +286,10 @@ class Seeder:
             while len(found) < target:
                 needed = target - len(found)
                 wanted = needed + (needed if needed <= self._tail_spares else 0)
+                # No more than the client has slots: its timeout covers a whole call, the
+                # wait for a slot included, so a queue of a hundred behind a slow OMDb
+                # would time the last of them out before they were ever sent.
+                wanted = min(wanted, self._in_flight)
                 while not exhausted and len(pending) < wanted:
                     try:
                         movie_id = await anext(candidates)
