@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     cast,
     delete,
     func,
@@ -229,6 +230,22 @@ def _neighbour(key: Sequence[object], *, before: bool, inclusive: bool = False) 
     return statement.where(position > bound).order_by(*_TITLE_ORDER)
 
 
+def _neighbour_at_key(*, before: bool) -> Select[Any]:
+    """``_neighbour`` with the key as bound parameters: built and compiled once, since a
+    write runs it twice for every movie it stores."""
+    key = [bindparam(f"key_{at}", type_=column.type) for at, column in enumerate(_TITLE_ORDER)]
+    position, bound = tuple_(*_TITLE_ORDER), tuple_(*key)
+    statement = select(MOVIE_SEARCH.c.seq).select_from(_INDEXED).limit(1)
+    if before:
+        return statement.where(position < bound).order_by(*(c.desc() for c in _TITLE_ORDER))
+    return statement.where(position > bound).order_by(*_TITLE_ORDER)
+
+
+_SEQ_BEFORE: Final = _neighbour_at_key(before=True)
+_SEQ_AFTER: Final = _neighbour_at_key(before=False)
+_INSERT_SEARCH: Final = insert(MOVIE_SEARCH)
+
+
 def sqlite_store(
     connection: Connection, rows: Sequence[tuple[tuple[str, int, str], SearchWords]]
 ) -> None:
@@ -238,13 +255,14 @@ def sqlite_store(
     the movies stored before it in this call included.
     """
     for key, found in rows:
-        low = connection.execute(_neighbour(key, before=True)).scalar_one_or_none()
-        high = connection.execute(_neighbour(key, before=False)).scalar_one_or_none()
+        at = {f"key_{i}": value for i, value in enumerate(key)}
+        low = connection.execute(_SEQ_BEFORE, at).scalar_one_or_none()
+        high = connection.execute(_SEQ_AFTER, at).scalar_one_or_none()
         seq = _between(low, high)
         if seq is None:
             assert low is not None
             seq = _relabel_after(connection, low)
-        connection.execute(insert(MOVIE_SEARCH), search_row(key[2], found, seq))
+        connection.execute(_INSERT_SEARCH, search_row(key[2], found, seq))
 
 
 def search_row(movie_id: str, found: SearchWords, seq: int) -> dict[str, Any]:
