@@ -525,7 +525,7 @@ class Walk:
 
     seconds: float  # the walk's own requests, reference samples left out
     steps: int
-    reference_ms: float  # median cursor step from a random depth, sampled along the walk
+    reference_ms: float  # mean cursor step from a random depth, sampled along the walk
 
     @property
     def ratio(self) -> float:
@@ -556,7 +556,9 @@ def _walk(port: int, path: str, limit: int, *, pages: int, every: int = 50) -> W
         page = _json(port, f"{path}&limit={limit}{after}")
         walked += time.perf_counter() - started
         steps += 1
-    return Walk(walked, steps, statistics.median(samples))
+    # The mean, not the median: the walk's total holds its slow steps too, so the one
+    # step it is compared with must count them the same way.
+    return Walk(walked, steps, statistics.fmean(samples))
 
 
 class Writer(threading.Thread):
