@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Request
 
 from tests.conftest import free_port
 from tests.processes import Process, start_server
@@ -16,14 +16,6 @@ from tests.reference_catalogue import TRICKY_MOVIES, populate_sync
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 OPERATIONS = ("/movies", "/movies/by-title", "/movies/{movie_id}", "/healthz", "/readyz")
 
@@ -47,16 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
         yield process
     finally:
         process.terminate()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class RecordedPage:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Dialog, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Route
 
 from movies_api.ui import links
-from tests.integration.test_docs_browser import ARTIFACTS, CHROMIUM_ARGS, RecordedPage
+from tests.integration.test_docs_browser import ARTIFACTS, RecordedPage
 from tests.integration.ui_service import ADDABLE, NO_POSTER, UiService, ui_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
@@ -30,16 +30,6 @@ POSTERS_LOADED = (
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiService]:
     with ui_service(tmp_path_factory.mktemp("ui-browser")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
