@@ -13,8 +13,10 @@ TEST_WORKERS ?= auto
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# pip fetches uv (pinned in constraints.txt), uv installs the pinned set: about half a
+	# minute on a fresh 2-core machine where pip alone took a minute and a half.
+	$(BIN)/python -m pip install --quiet -c constraints.txt uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 ## Set up and run the service on the embedded defaults (SQLite file, in-process cache).

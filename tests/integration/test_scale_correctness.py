@@ -1,7 +1,8 @@
-"""The scale benchmark's correctness checks at 20,000 movies (the benchmark itself runs at a
-million, by hand): the bulk loader's catalogue reads exactly as the Python reference says
-— deep pages through the title order's stretches, whole cursor walks, capped counts — on
-SQLite and PostgreSQL."""
+"""The scale benchmark's correctness checks at 12,000 movies (the benchmark itself runs at a
+million, by hand; 12,000 make two dozen title-order stretches and a search matching more
+than the 10,000 a count stops at): the bulk loader's catalogue reads exactly as the Python
+reference says — deep pages through the title order's stretches, whole cursor walks,
+capped counts — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,12 +25,18 @@ from tests.conftest import fresh_postgres_database
 from tests.reference_listing import Query, Reference, document_ids
 from tests.unit.app_with_fakes import FakeOmdb
 
-COUNT = 20_000
+COUNT = 12_000
 
 
 @pytest.fixture(scope="module")
 def movies() -> list[Movie]:
     return list(scale.generate(COUNT))
+
+
+@pytest.fixture(scope="module")
+def reference(movies: list[Movie]) -> Reference:
+    """One reference for both backends: its listings of 12,000 movies take seconds."""
+    return Reference.of(movies)
 
 
 @dataclass
@@ -54,7 +61,9 @@ class Loaded:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def loaded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, movies: list[Movie]
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    reference: Reference,
 ) -> Iterator[Loaded]:
     with contextlib.ExitStack() as stack:
         if request.param == "sqlite":
@@ -68,7 +77,7 @@ def loaded(
         sessions = session_factory(engine)
         stack.callback(sessions.close)
         service = CatalogueService(uow=lambda: SqlUnitOfWork(sessions), omdb=FakeOmdb())
-        yield Loaded(runner, url, service, Reference.of(movies))
+        yield Loaded(runner, url, service, reference)
 
 
 def test_the_kept_total_is_the_table_count(loaded: Loaded) -> None:
@@ -89,11 +98,11 @@ def test_the_kept_total_is_the_table_count(loaded: Loaded) -> None:
 
 def test_any_page_at_any_depth_is_the_reference_slice(loaded: Loaded) -> None:
     order = loaded.reference.ids(Query())
-    for number in (1, 2, 77, 1000, 1001, 1999, 2000, 2001):
+    for number in (1, 2, 77, 600, 601, 1199, 1200):
         page = loaded.page(Query(), limit=10, page=number)
         assert document_ids(page.items) == order[(number - 1) * 10 : number * 10], number
-    deep = loaded.page(Query(sort="-title"), limit=25, page=500)
-    assert document_ids(deep.items) == loaded.reference.ids(Query(sort="-title"))[12_475:12_500]
+    deep = loaded.page(Query(sort="-title"), limit=25, page=400)
+    assert document_ids(deep.items) == loaded.reference.ids(Query(sort="-title"))[9_975:10_000]
 
 
 def test_walking_every_cursor_is_the_reference_order(loaded: Loaded) -> None:
