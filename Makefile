@@ -11,10 +11,10 @@ TEST_WORKERS ?= auto
 
 .PHONY: run test test-unit lint typecheck check docs docs-check omdb-sim demo fuzz clean
 
+# pip fetches uv (pinned in constraints.txt), uv installs the pinned set: about half a
+# minute on a fresh 2-core machine, where pip alone took a minute and a half.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	# pip fetches uv (pinned in constraints.txt), uv installs the pinned set: about half a
-	# minute on a fresh 2-core machine where pip alone took a minute and a half.
 	$(BIN)/python -m pip install --quiet -c constraints.txt uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
