@@ -282,6 +282,10 @@ def test_refresh_fetches_the_stalest_again_up_to_the_limit(
     assert stored(database_url) == after
 
 
+def _sigint_as_in_a_shell() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_import_says_so_and_a_rerun_finishes_it(
     sqlite_url: str, omdb: Simulator, tmp_path: Path
 ) -> None:
@@ -302,6 +306,9 @@ def test_an_interrupted_import_says_so_and_a_rerun_finishes_it(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl+C as a terminal delivers it: the test worker may be ignoring SIGINT by now
+        # (seen in full runs: SIG_IGN, which a child inherits), a shell never passes that on.
+        preexec_fn=_sigint_as_in_a_shell,
     )
     try:
         while omdb.requests() == 0 and running.poll() is None:
