@@ -4,10 +4,11 @@ It is the commonest uncached read (``GET /movies?page=N``), and what it needs is
 the page's JSON documents, the last one's position for ``next_cursor``, and the number
 of movies from the state row. One prebuilt statement returns all three (the count as a
 scalar subquery on every row), so one statement sees one snapshot and the count cannot
-disagree with the rows. It goes to the driver as SQL text compiled once per dialect
-(``exec_driver_sql``): no statement is composed or compiled per request, and the rows are
-read by position. On PostgreSQL it runs outside a transaction, where BEGIN and ROLLBACK
-would be two of its three round trips.
+disagree with the rows. It goes to the driver as SQL text compiled once per dialect: no
+statement is composed or compiled per request, and the rows are read by position. On
+SQLite the stdlib driver runs it directly; on PostgreSQL it runs outside a transaction
+(``exec_driver_sql`` in autocommit), where BEGIN and ROLLBACK would be two of its three
+round trips.
 
 Deep pages (from ``title_anchors.SPLIT_AT`` on), cursors and filtered listings are read by
 ``listing_queries.ListingQuery``, as before.
@@ -15,12 +16,14 @@ Deep pages (from ``title_anchors.SPLIT_AT`` on), cursors and filtered listings a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 
 from movies_api.db.listing_queries import TITLE_ORDER
 from movies_api.db.models import MOVIES
@@ -66,7 +69,9 @@ def read(connection: Connection, *, limit: int, offset: int) -> ListingSlice:
     page = _compiled(connection.dialect)
     sql, parameters = page.sql, page.parameters(limit=limit + 1, offset=offset)
     rows: Sequence[Sequence[Any]]
-    if connection.dialect.name == "postgresql" and not connection.in_transaction():
+    if connection.dialect.name == "sqlite":
+        rows = _from_sqlite(connection, sql, parameters)
+    elif not connection.in_transaction():
         rows = _outside_transaction(connection, sql, parameters)
     else:
         rows = connection.exec_driver_sql(sql, parameters).fetchall()
@@ -87,3 +92,17 @@ def _outside_transaction(
     finally:
         connection.rollback()  # nothing to roll back: ends SQLAlchemy's own transaction
         connection.execution_options(isolation_level=default)
+
+
+def _from_sqlite(
+    connection: Connection, sql: str, parameters: tuple[Any, ...]
+) -> Sequence[Sequence[Any]]:
+    """The rows of ``sql`` from the stdlib driver itself: SQLAlchemy's execution and result
+    objects cost twice the query here. Its errors become SQLAlchemy's, as the unit of work
+    expects. The driver opens no transaction for a SELECT."""
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    try:
+        return driver.execute(sql, parameters).fetchall()
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, parameters, error, sqlite3.Error) from error
