@@ -148,10 +148,22 @@ class _ThreadSession:
         """Roll back and return the connection, without waiting for it.
 
         Nobody needs the outcome, so the request is not held up by one more hand-off;
-        a session opened meanwhile may take a connection from the pool's headroom.
+        a session opened meanwhile may take a connection from the pool's headroom. A
+        connection with no transaction open and no call running (what an uncached page
+        leaves) has nothing to roll back: it goes back to the pool right here, which
+        costs less than waking a worker thread to do it.
         """
-        if self._connection is not None:
-            self._executor.submit(self._locked, Connection.close).add_done_callback(_log_failure)
+        connection = self._connection
+        if connection is not None:
+            if not connection.in_transaction() and self._lock.acquire(blocking=False):
+                try:
+                    connection.close()
+                finally:
+                    self._lock.release()
+            else:
+                self._executor.submit(self._locked, Connection.close).add_done_callback(
+                    _log_failure
+                )
         self._slot.release()
 
 
@@ -227,7 +239,10 @@ class Sessions:
     async def open(self) -> DbSession:
         """A new session, once one of the slots is free (``Limits.pool_wait_seconds`` at most)."""
         try:
-            await asyncio.wait_for(self._slots.acquire(), self._limits.pool_wait_seconds)
+            if self._slots.locked():
+                await asyncio.wait_for(self._slots.acquire(), self._limits.pool_wait_seconds)
+            else:
+                await self._slots.acquire()  # free: taken at once, no timer needed
         except TimeoutError:
             msg = f"no database connection free within {self._limits.pool_wait_seconds:g} s"
             raise PoolTimeout(msg) from None

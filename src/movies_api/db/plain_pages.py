@@ -64,10 +64,15 @@ def _compiled(dialect: Dialect) -> _Compiled:
     return found
 
 
+def statement(dialect: Dialect, *, limit: int, offset: int) -> tuple[str, tuple[Any, ...]]:
+    """The SQL that reads ``limit`` rows from ``offset`` on in ``dialect``, and its parameters."""
+    page = _compiled(dialect)
+    return page.sql, page.parameters(limit=limit, offset=offset)
+
+
 def read(connection: Connection, *, limit: int, offset: int) -> ListingSlice:
     """Up to ``limit`` movies from ``offset`` on, the catalogue's size, and whether more follow."""
-    page = _compiled(connection.dialect)
-    sql, parameters = page.sql, page.parameters(limit=limit + 1, offset=offset)
+    sql, parameters = statement(connection.dialect, limit=limit + 1, offset=offset)
     rows: Sequence[Sequence[Any]]
     if connection.dialect.name == "sqlite":
         rows = _from_sqlite(connection, sql, parameters)
