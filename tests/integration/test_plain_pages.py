@@ -22,6 +22,7 @@ from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
 from movies_api.domain.listing import Listing, ListingSlice
 from movies_api.domain.movie import MovieDetails
+from movies_api.services.errors import StorageUnavailable
 from tests.reference_catalogue import ADDED_AT, TRICKY_MOVIES
 
 
@@ -125,6 +126,19 @@ async def test_postgresql_sessions_beyond_the_pool_wait_for_its_connections(
         await engine.dispose()
 
 
+async def _drop_connections(url: str) -> set[int]:
+    """Every connection to the database but the caller's dies (a restart, a proxy's limit)."""
+    admin = await asyncpg.connect(url)
+    try:
+        rows = await admin.fetch(
+            "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    return {row["pid"] for row in rows}
+
+
 async def test_postgresql_connections_dropped_while_idle_are_replaced_before_use(
     postgres_url: str,
 ) -> None:
@@ -132,22 +146,37 @@ async def test_postgresql_connections_dropped_while_idle_are_replaced_before_use
     try:
         async with SqlUnitOfWork(sessions) as uow:
             await uow._session.run(_backend)
-        admin = await asyncpg.connect(postgres_url)
-        try:  # every pooled connection dies (a restart, a proxy's idle limit)
-            dropped = {
-                row["pid"]
-                for row in await admin.fetch(
-                    "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            }
-        finally:
-            await admin.close()
+        dropped = await _drop_connections(postgres_url)
         assert dropped
         await asyncio.sleep(PING_AFTER_IDLE_SECONDS + 0.3)
         async with SqlUnitOfWork(sessions) as uow:  # no 503: the check found them dead
             assert (await uow.movies.listing(Listing(), limit=10)).total == 0
             assert await uow._session.run(_backend) not in dropped
+    finally:
+        sessions.close()
+        await engine.dispose()
+
+
+async def test_postgresql_connections_dropped_in_use_cost_one_503_then_all_are_replaced(
+    postgres_url: str,
+) -> None:
+    engine, sessions = await _open(postgres_url)
+    try:
+
+        async def read() -> None:
+            async with SqlUnitOfWork(sessions) as uow:
+                await uow.movies.listing(Listing(), limit=10)
+                await asyncio.sleep(0.02)
+
+        await asyncio.gather(read(), read(), read())  # several connections in the pool
+        assert len(await _drop_connections(postgres_url)) >= 2
+        await asyncio.sleep(0.1)  # used well within the second: no check before use
+        with pytest.raises(StorageUnavailable):
+            await read()
+        # The page read let SQLAlchemy see the disconnect: every older connection of the
+        # pool is replaced, not only the one that failed.
+        for _ in range(3):
+            await read()
     finally:
         sessions.close()
         await engine.dispose()

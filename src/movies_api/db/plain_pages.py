@@ -5,10 +5,9 @@ the page's JSON documents, the last one's position for ``next_cursor``, and the 
 of movies from the state row. One prebuilt statement returns all three (the count as a
 scalar subquery on every row), so one statement sees one snapshot and the count cannot
 disagree with the rows. It goes to the driver as SQL text compiled once per dialect: no
-statement is composed or compiled per request, and the rows are read by position. On
-SQLite the stdlib driver runs it directly; on PostgreSQL it runs outside a transaction
-(``exec_driver_sql`` in autocommit), where BEGIN and ROLLBACK would be two of its three
-round trips.
+statement is composed or compiled per request, and the rows are read by position. The
+driver runs it directly (stdlib ``sqlite3``, asyncpg); on PostgreSQL that is also outside
+a transaction, where BEGIN and ROLLBACK would be two of its three round trips.
 
 Deep pages (from ``title_anchors.SPLIT_AT`` on), cursors and filtered listings are read by
 ``listing_queries.ListingQuery``, as before.
@@ -24,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import await_
 
 from movies_api.db.listing_queries import TITLE_ORDER
 from movies_api.db.models import MOVIES
@@ -76,27 +76,34 @@ def read(connection: Connection, *, limit: int, offset: int) -> ListingSlice:
     rows: Sequence[Sequence[Any]]
     if connection.dialect.name == "sqlite":
         rows = _from_sqlite(connection, sql, parameters)
-    elif not connection.in_transaction():
-        rows = _outside_transaction(connection, sql, parameters)
     else:
-        rows = connection.exec_driver_sql(sql, parameters).fetchall()
+        rows = _from_asyncpg(connection, sql, parameters)
     if not rows:  # past the end (or nothing stored): the size comes from the state row
         return ListingSlice((), read_state(connection)[1], True, more=False)
     items = tuple(Listed(bytes(row[0]), (row[1], row[2], row[3])) for row in rows[:limit])
     return ListingSlice(items, rows[0][4], True, more=len(rows) > limit)
 
 
-def _outside_transaction(
+def _from_asyncpg(
     connection: Connection, sql: str, parameters: tuple[Any, ...]
 ) -> Sequence[Sequence[Any]]:
-    """The rows of ``sql`` in autocommit: asyncpg sends no BEGIN, and no ROLLBACK after."""
-    default = connection.default_isolation_level
-    connection.execution_options(isolation_level="AUTOCOMMIT")
+    """The rows of ``sql`` from asyncpg itself, awaited in the session's greenlet: no
+    SQLAlchemy execution or result objects, and no BEGIN or ROLLBACK around a lone
+    statement (inside a transaction the session opened, it runs in that one).
+
+    Its errors become SQLAlchemy's, as the unit of work expects. On a connection that
+    died, the statement goes through SQLAlchemy instead, which fails the same way but
+    also sees the disconnect and replaces the pool's older connections.
+    """
+    driver = connection.connection.driver_connection
+    assert driver is not None
     try:
-        return connection.exec_driver_sql(sql, parameters).fetchall()
-    finally:
-        connection.rollback()  # nothing to roll back: ends SQLAlchemy's own transaction
-        connection.execution_options(isolation_level=default)
+        rows: Sequence[Sequence[Any]] = await_(driver.fetch(sql, *parameters))
+    except Exception as error:
+        if driver.is_closed():
+            return connection.exec_driver_sql(sql, parameters).fetchall()
+        raise DBAPIError.instance(sql, parameters, error, Exception) from error
+    return rows
 
 
 def _from_sqlite(
