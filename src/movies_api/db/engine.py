@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import create_engine as create_sync_engine
@@ -25,7 +25,6 @@ from movies_api.db.title_anchors import StretchCache
 log = logging.getLogger("movies_api.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_WORKERS = 2  # threads (and connections) serving SQLite units of work
-SESSIONS_WITHOUT_POOL = 10  # sessions at once on an engine that keeps no pool (tests)
 T = TypeVar("T")
 
 
@@ -232,9 +231,8 @@ class Sessions:
             # load, and with more sessions than the process could serve, the unlucky ones
             # waited seconds (benchmarks/RESULTS.md, "Uncached reads"). The overflow is
             # left to what runs beside the sessions: locks, readiness checks, migrations.
-            pool = engine.sync_engine.pool
-            slots = pool.size() if isinstance(pool, QueuePool) else SESSIONS_WITHOUT_POOL
-            self._slots = asyncio.Semaphore(slots)
+            pool = cast(QueuePool, engine.sync_engine.pool)  # as create_engine makes it
+            self._slots = asyncio.Semaphore(pool.size())
 
     async def open(self) -> DbSession:
         """A new session, once one of the slots is free (``Limits.pool_wait_seconds`` at most)."""

@@ -111,7 +111,9 @@ def _from_sqlite(
 ) -> Sequence[Sequence[Any]]:
     """The rows of ``sql`` from the stdlib driver itself: SQLAlchemy's execution and result
     objects cost twice the query here. Its errors become SQLAlchemy's, as the unit of work
-    expects. The driver opens no transaction for a SELECT."""
+    expects. The driver opens no transaction for a SELECT. The statement timeout's watch
+    (``engine._cancel_slow_statements``) does not see it: it never starts more than
+    ``SPLIT_AT`` rows into the title index."""
     driver = connection.connection.driver_connection
     assert isinstance(driver, sqlite3.Connection)
     try:
