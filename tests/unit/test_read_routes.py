@@ -425,6 +425,38 @@ async def test_a_database_outage_is_a_503_problem_not_a_500(url: str, cache_entr
     assert "Traceback" not in response.text
 
 
+class CountingFailingUnitOfWork(FailingUnitOfWork):
+    opened = 0
+
+    async def __aenter__(self) -> UnitOfWork:
+        CountingFailingUnitOfWork.opened += 1
+        return await super().__aenter__()
+
+
+@pytest.mark.parametrize("cache_entries", [0, 16])
+async def test_a_listing_that_fails_is_read_once_and_answered_by_the_fast_path(
+    cache_entries: int,
+) -> None:
+    # The listing is built before FastAPI routes it; its error is answered there, not
+    # passed on to the route to fail a second time (a second wait for the database).
+    _app, container = make_app(cache_entries=cache_entries)
+    failing = CatalogueService(uow=CountingFailingUnitOfWork, omdb=FakeOmdb())  # type: ignore[arg-type]
+    broken = dataclasses.replace(
+        container,
+        catalogue=failing,
+        cache=ResponseCache(
+            CatalogueVersion(failing.version), entries=cache_entries, max_bytes=2**20
+        ),
+    )
+    app = create_app(broken, no_lifespan)
+    CountingFailingUnitOfWork.opened = 0
+    async with client(app) as http:
+        response = await http.get("/movies?page=2&limit=5")
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/database-unavailable"
+    assert CountingFailingUnitOfWork.opened == 1
+
+
 async def test_healthz_is_ok() -> None:
     app, _ = make_app()
     async with client(app) as http:

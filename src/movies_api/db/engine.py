@@ -9,14 +9,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from movies_api.db.title_anchors import StretchCache
 
@@ -58,14 +60,46 @@ def create_engine(
         # instances x that stays under the database's connection limit.
         options["pool_size"] = pool_size
         options["max_overflow"] = max_overflow
-        options["pool_pre_ping"] = True
         options["pool_timeout"] = limits.pool_wait_seconds
         timeout_ms = str(int(limits.statement_seconds * 1000))
         options["connect_args"] = {"server_settings": {"statement_timeout": timeout_ms}}
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_when_idle(engine.sync_engine, PING_AFTER_IDLE_SECONDS)
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED = "movies_api.returned"  # connection info: when it last went back to the pool
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """Check a pooled connection before use only if it sat idle for over ``seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` checks every checkout, and on asyncpg a check is three
+    round trips (BEGIN, an empty query, ROLLBACK): more than an uncached page's own read.
+    A connection the server dropped while idle (a restart, a proxy's idle limit) is found
+    here and replaced, as with the pre-ping. One used within the last second that has died
+    since fails its statement instead: SQLAlchemy then sees the disconnect and discards
+    every connection of the pool opened before it, so only requests already running then
+    get a 503 (as they would with the pre-ping).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned <= seconds:
+            return  # new, or recently in use
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise DisconnectionError(f"connection failed its check: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -113,10 +147,22 @@ class _ThreadSession:
         """Roll back and return the connection, without waiting for it.
 
         Nobody needs the outcome, so the request is not held up by one more hand-off;
-        a session opened meanwhile may take a connection from the pool's headroom.
+        a session opened meanwhile may take a connection from the pool's headroom. A
+        connection with no transaction open and no call running (what an uncached page
+        leaves) has nothing to roll back: it goes back to the pool right here, which
+        costs less than waking a worker thread to do it.
         """
-        if self._connection is not None:
-            self._executor.submit(self._locked, Connection.close).add_done_callback(_log_failure)
+        connection = self._connection
+        if connection is not None:
+            if not connection.in_transaction() and self._lock.acquire(blocking=False):
+                try:
+                    connection.close()
+                finally:
+                    self._lock.release()
+            else:
+                self._executor.submit(self._locked, Connection.close).add_done_callback(
+                    _log_failure
+                )
         self._slot.release()
 
 
@@ -128,8 +174,9 @@ def _log_failure(future: Future[None]) -> None:
 class _AsyncSession:
     """An async connection (asyncpg needs no threads): sync repository code runs in its greenlet."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, slot: asyncio.Semaphore) -> None:
         self._connection = connection
+        self._slot = slot
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         result: T = await self._connection.run_sync(fn, *args)
@@ -139,7 +186,10 @@ class _AsyncSession:
         await self._connection.commit()
 
     async def close(self) -> None:
-        await self._connection.close()
+        try:
+            await self._connection.close()
+        finally:
+            self._slot.release()
 
 
 DbSession = _ThreadSession | _AsyncSession
@@ -174,18 +224,34 @@ class Sessions:
             # the very sessions that are to give connections back. So sessions wait here,
             # on the event loop, for a slot.
             self._slots = asyncio.Semaphore(SQLITE_WORKERS)
+        else:
+            # The same on PostgreSQL, with as many slots as the pool keeps connections:
+            # sessions queue here in arrival order and reuse those connections. Letting
+            # them reach the pool's overflow instead opened and closed connections under
+            # load, and with more sessions than the process could serve, the unlucky ones
+            # waited seconds (benchmarks/RESULTS.md, "Uncached reads"). The overflow is
+            # left to what runs beside the sessions: locks, readiness checks, migrations.
+            pool = cast(QueuePool, engine.sync_engine.pool)  # as create_engine makes it
+            self._slots = asyncio.Semaphore(pool.size())
 
     async def open(self) -> DbSession:
-        """A new session; on SQLite it may wait for one of the worker slots."""
-        if self._sync_engine is not None and self._executor is not None:
-            try:
+        """A new session, once one of the slots is free (``Limits.pool_wait_seconds`` at most)."""
+        try:
+            if self._slots.locked():
                 await asyncio.wait_for(self._slots.acquire(), self._limits.pool_wait_seconds)
-            except TimeoutError:
-                msg = f"no SQLite connection free within {self._limits.pool_wait_seconds:g} s"
-                raise PoolTimeout(msg) from None
+            else:
+                await self._slots.acquire()  # free: taken at once, no timer needed
+        except TimeoutError:
+            msg = f"no database connection free within {self._limits.pool_wait_seconds:g} s"
+            raise PoolTimeout(msg) from None
+        if self._sync_engine is not None and self._executor is not None:
             return _ThreadSession(self._sync_engine, self._executor, self._slots)
-        async_connection = await self.engine.connect().start()
-        return _AsyncSession(async_connection)
+        try:
+            async_connection = await self.engine.connect().start()
+        except BaseException:
+            self._slots.release()
+            raise
+        return _AsyncSession(async_connection, self._slots)
 
     def close(self) -> None:
         """Release the SQLite threads and connections (no-op for other backends)."""

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, func, insert, literal, select, tuple_,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from movies_api.db import listing_queries, search_index, title_anchors
+from movies_api.db import listing_queries, plain_pages, search_index, title_anchors
 from movies_api.db.engine import DbSession
 from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, UtcDateTime
 from movies_api.db.movie_rows import (
@@ -208,6 +208,8 @@ def _listing(
     offset: int,
     after: Position | None,
 ) -> ListingSlice:
+    if listing.plain and after is None and offset < title_anchors.SPLIT_AT:
+        return plain_pages.read(connection, limit=limit, offset=offset)
     query = listing_queries.ListingQuery(connection, listing)
     if listing.plain:
         version, total = read_state(connection)

@@ -13,19 +13,19 @@ from movies_api.db.engine import DbSession
 from movies_api.db.models import CatalogueStateRow
 
 STATE_ROW_ID = 1
-_TABLE = cast(Table, CatalogueStateRow.__table__)
-_ROW = _TABLE.c.id == STATE_ROW_ID
-_READ = select(_TABLE.c.epoch, _TABLE.c.version, _TABLE.c.movie_count).where(_ROW)
+STATE = cast(Table, CatalogueStateRow.__table__)  # its single row holds the version and count
+_ROW = STATE.c.id == STATE_ROW_ID
+_READ = select(STATE.c.epoch, STATE.c.version, STATE.c.movie_count).where(_ROW)
 # Updating the row to itself takes its row lock (PostgreSQL) or the write lock (SQLite)
 # before anything else is read: writers of the catalogue then run one after another, and
 # what they maintain beside the movies (counts, stretches, search order) stays exact.
-_LOCK = update(_TABLE).where(_ROW).values(version=_TABLE.c.version)
+_LOCK = update(STATE).where(_ROW).values(version=STATE.c.version)
 _CHANGED = (
-    update(_TABLE)
+    update(STATE)
     .where(_ROW)
     .values(
-        version=_TABLE.c.version + 1,
-        movie_count=_TABLE.c.movie_count + bindparam("delta", type_=Integer),
+        version=STATE.c.version + 1,
+        movie_count=STATE.c.movie_count + bindparam("delta", type_=Integer),
     )
 )
 
@@ -51,11 +51,11 @@ def _version(connection: Connection) -> str:
 
 
 def _is_seeded(connection: Connection) -> bool:
-    return bool(connection.execute(select(_TABLE.c.seeded).where(_ROW)).scalar_one())
+    return bool(connection.execute(select(STATE.c.seeded).where(_ROW)).scalar_one())
 
 
 def _mark_seeded(connection: Connection, at: datetime) -> None:
-    connection.execute(update(_TABLE).where(_ROW).values(seeded=True, seeded_at=at))
+    connection.execute(update(STATE).where(_ROW).values(seeded=True, seeded_at=at))
 
 
 class SqlCatalogueStateRepository:

@@ -92,7 +92,7 @@ def create_app(
         page.headers["Content-Security-Policy"] = DOCS_POLICY
         return page
 
-    problems.install(app)
+    on_catalogue_error = problems.install(app)
     app.openapi = lambda: _problems_as_problem_json(FastAPI.openapi(app))  # type: ignore[method-assign]
     app.include_router(
         movies.build_router(
@@ -130,7 +130,12 @@ def create_app(
         )
     )
     # Added first, so it runs inside ObserveRequests: its answers are counted and logged too.
-    app.add_middleware(movies.CachedReads, cache=container.cache)
+    app.add_middleware(
+        movies.CachedReads,
+        cache=container.cache,
+        catalogue=container.catalogue,
+        on_error=on_catalogue_error,
+    )
     app.add_middleware(
         ObserveRequests,
         stats=container.stats,

@@ -9,6 +9,7 @@ accent is one cache entry, and a parameter added here is known to every reader a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -68,8 +69,13 @@ class ListingRequest:
         return page_link(self.listing, self.page or 1, self.limit)
 
 
+@functools.lru_cache(maxsize=4096)
 def page_link(listing: Listing, page: int, limit: int) -> str:
-    """The canonical link to page ``page`` of ``listing``."""
+    """The canonical link to page ``page`` of ``listing``.
+
+    Memoised: a page names up to five such links, and urlencoding them cost more than
+    reading the page's rows.
+    """
     return _link(listing, [("page", str(page)), ("limit", str(limit))])
 
 

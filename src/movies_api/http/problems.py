@@ -40,6 +40,9 @@ MAX_DETAIL = 500
 log = logging.getLogger("movies_api.http")
 
 
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 class Problem(Exception):
     """Raise to answer with a problem; extra keyword arguments become extension members."""
 
@@ -147,7 +150,7 @@ async def _on_problem(_request: Request, error: Exception) -> Response:
     return problem_response(error)
 
 
-def _catalogue_error_handler() -> Callable[[Request, Exception], Awaitable[Response]]:
+def _catalogue_error_handler() -> ErrorHandler:
     """The handler of service errors; each app has its own ``Throttle`` of their log lines."""
     throttle = Throttle()
 
@@ -257,11 +260,16 @@ async def _on_unexpected(_request: Request, error: Exception) -> Response:
     )
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers: everything the app answers with an error goes through here."""
+def install(app: FastAPI) -> ErrorHandler:
+    """Register the handlers: everything the app answers with an error goes through here.
+
+    Returns the handler of service errors, for middleware answering before the routes.
+    """
+    on_catalogue_error = _catalogue_error_handler()
     app.add_exception_handler(Problem, _on_problem)
-    app.add_exception_handler(CatalogueError, _catalogue_error_handler())
+    app.add_exception_handler(CatalogueError, on_catalogue_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(Exception, _on_unexpected)
+    return on_catalogue_error

@@ -25,8 +25,8 @@ def page_links(page: Page, self_link: str) -> Links:
     points at the last page; a page reached by cursor has no ``prev`` or ``last``, and its
     ``next`` is the next cursor's link."""
     listing, limit = page.listing, page.limit
-    after = cursor_link(listing, page.next_cursor, limit) if page.next_cursor else None
     if page.page is None:
+        after = cursor_link(listing, page.next_cursor, limit) if page.next_cursor else None
         return {
             "self": self_link,
             "first": page_link(listing, 1, limit),

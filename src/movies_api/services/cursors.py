@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from typing import Final
@@ -38,8 +39,14 @@ class CursorCodec:
 
     def __init__(self, secret: str) -> None:
         self._key = hashlib.sha256(f"movies-api cursor:{secret}".encode()).digest()
+        # A page's next cursor is the same for every reader until the movies change:
+        # signed once per position, not once per uncached page.
+        self._signed = functools.lru_cache(maxsize=4096)(self._sign)
 
     def encode(self, listing: Listing, position: Position) -> str:
+        return self._signed(listing, position)
+
+    def _sign(self, listing: Listing, position: Position) -> str:
         payload = orjson.dumps([FORMAT, listing.fingerprint(), list(position)])
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 

@@ -21,11 +21,11 @@ from movies_api.http import openapi as doc
 from movies_api.http.auth import optional_key, require_scope
 from movies_api.http.conditional import JSON, answer
 from movies_api.http.middleware import scope_header
-from movies_api.http.problems import PROBLEM_JSON, problem_for
+from movies_api.http.problems import PROBLEM_JSON, ErrorHandler, problem_for
 from movies_api.http.rate_limit import RateLimiter
 from movies_api.http.schemas import AddMovie, AmbiguousProblem, MovieOut, MoviePage
 from movies_api.services.catalogue import CatalogueService
-from movies_api.services.errors import AmbiguousTitle
+from movies_api.services.errors import AmbiguousTitle, CatalogueError
 from movies_api.services.keys import KeyService
 from movies_api.services.ports import StoredKey
 
@@ -78,47 +78,79 @@ _parse = functools.lru_cache(maxsize=1024)(listing_params.parse_query_string)
 
 
 class CachedReads:
-    """Answers cache hits of the two hottest reads before FastAPI routes and validates them.
+    """Answers the two hottest reads before FastAPI routes and validates them.
 
     On a cached page, FastAPI's routing and parameter handling took ~65 of the ~90 µs the
-    app spent per request (benchmarks/RESULTS.md). It names a request exactly as the
-    routes below do (``listing_request(...).cache_key``, ``movie_key``), and they store
-    only requests they validated, so what this answers is byte for byte what the route
-    would; anything else (an invalid query, a miss, a stale entry, an error reading the
-    version) goes on to the routes.
+    app spent per request, and on an uncached one about a third of the app's own time
+    (benchmarks/RESULTS.md). A listing (``GET /movies`` with a valid query, read by the
+    same ``listing_request`` as the route) is answered here, from the cache or built, by
+    ``listing_response`` as the route answers it; its errors by the app's own handler of
+    service errors. A movie by id is answered here only from a current cache entry,
+    which the route stored after validating the id. Anything else (an invalid query, a
+    movie not cached, an error reading the version for one) goes on to the routes.
     """
 
-    def __init__(self, app: ASGIApp, *, cache: ResponseCache) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        cache: ResponseCache,
+        catalogue: CatalogueService,
+        on_error: ErrorHandler,
+    ) -> None:
         self.app = app
         self.cache = cache
+        self.catalogue = catalogue
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        read = _cached_read(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
-        if read is not None:
-            key, route = read
-            try:
-                cached = await self.cache.current(key)
-            except Exception:  # the route reads it again and answers the error as it should
-                cached = None
-            if cached is not None:
-                scope["route"] = route
-                await answer(cached, scope_header(scope, b"if-none-match"))(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] == "GET":
+            answered = await self._answer(scope)
+            if answered is not None:
+                await answered(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-
-def _cached_read(scope: Scope) -> tuple[str, _RouteLabel] | None:
-    """The cache key and route of a listing or a movie by id, else None."""
-    path: str = scope["path"]
-    if path == PREFIX:
-        try:
-            return listing_request(scope).cache_key, _LIST
-        except listing_params.InvalidListing:
+    async def _answer(self, scope: Scope) -> Response | None:
+        path: str = scope["path"]
+        if path == PREFIX:
+            try:
+                wanted = listing_request(scope)
+            except listing_params.InvalidListing:
+                return None  # the route answers the 422
+            scope["route"] = _LIST
+            try:
+                cached = await listing_response(self.catalogue, self.cache, wanted)
+            except CatalogueError as error:
+                return await self.on_error(Request(scope), error)
+            return answer(cached, scope_header(scope, b"if-none-match"))
+        movie_id = path.removeprefix(PREFIX + "/")
+        if movie_id == path or not movie_id or "/" in movie_id:
             return None
-    movie_id = path.removeprefix(PREFIX + "/")
-    if movie_id != path and movie_id and "/" not in movie_id:
-        return movie_key(movie_id), _BY_ID
-    return None
+        try:
+            hit = await self.cache.current(movie_key(movie_id))
+        except Exception:  # the route reads it again and answers the error as it should
+            return None
+        if hit is None:
+            return None
+        scope["route"] = _BY_ID
+        return answer(hit, scope_header(scope, b"if-none-match"))
+
+
+async def listing_response(
+    catalogue: CatalogueService, cache: ResponseCache, wanted: listing_params.ListingRequest
+) -> CachedResponse:
+    """A listing's response as sent: from the cache when current, else built (and kept)."""
+
+    async def build() -> CachedResponse:
+        found = await catalogue.list_movies(
+            wanted.listing, limit=wanted.limit, page=wanted.page, cursor=wanted.cursor
+        )
+        links = representation.page_links(found, wanted.cache_key)
+        body = representation.page_bytes(found, links)
+        return CachedResponse.of(body, (("Link", representation.link_header(links)),))
+
+    return await cache.get_or_build(wanted.cache_key, build)
 
 
 def _invalid(invalid: listing_params.InvalidListing) -> RequestValidationError:
@@ -176,16 +208,7 @@ def build_router(
             wanted = listing_request(request.scope)
         except listing_params.InvalidListing as invalid:
             raise _invalid(invalid) from None
-
-        async def build() -> CachedResponse:
-            found = await catalogue.list_movies(
-                wanted.listing, limit=wanted.limit, page=wanted.page, cursor=wanted.cursor
-            )
-            links = representation.page_links(found, wanted.cache_key)
-            body = representation.page_bytes(found, links)
-            return CachedResponse.of(body, (("Link", representation.link_header(links)),))
-
-        cached = await cache.get_or_build(wanted.cache_key, build)
+        cached = await listing_response(catalogue, cache, wanted)
         return answer(cached, _if_none_match(request))
 
     @router.get(
