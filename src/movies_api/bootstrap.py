@@ -10,15 +10,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from movies_api.cache.breaker import CircuitBreaker
 from movies_api.cache.lookups import LookupCache
 from movies_api.cache.posters import PosterCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
-from movies_api.db.engine import Sessions, create_engine, session_factory
+from movies_api.db.engine import Sessions, create_engine
 from movies_api.db.locks import exclusive
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
@@ -37,6 +34,8 @@ from movies_api.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from redis.asyncio import Redis
+    from sqlalchemy.engine import URL
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
     from movies_api.cache.redis_store import RedisResponseStore, RedisStore
     from movies_api.omdb.client import OmdbClient, SearchPage
@@ -88,7 +87,7 @@ class Container:
     """Everything a running process needs, built once from the settings."""
 
     settings: Settings
-    engine: AsyncEngine
+    sessions: Sessions
     omdb: LazyOmdb
     catalogue: CatalogueService
     keys: KeyService
@@ -103,13 +102,17 @@ class Container:
     posters: PosterService
     poster_fetcher: PosterFetcher | None = None
     redis: Redis | None = None
-    sessions: Sessions | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database's ``AsyncEngine``, built on first use (``db.engine``: serving SQLite
+        needs none)."""
+        return self.sessions.engine
 
     async def ping(self) -> None:
         """One round trip to the database, for ``/readyz``."""
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await self.sessions.ping()
 
     def seed_status(self) -> Mapping[str, object]:
         return self.seeder.status()
@@ -124,27 +127,31 @@ class Container:
             await self.poster_fetcher.aclose()
         if self.redis is not None:
             await self.redis.aclose()
-        if self.sessions is not None:
-            await asyncio.to_thread(self.sessions.close)  # joins the SQLite worker threads
-        await self.engine.dispose()
+        await self.sessions.aclose()
 
 
 def database_engine(settings: Settings) -> AsyncEngine:
     """The engine for the configured database, password slotted in when given apart."""
-    password = settings.database_password
-    secret = password.get_secret_value() if password else None
     return create_engine(
-        async_url(settings.resolved_database_url, secret),
+        _database_url(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         limits=settings.db_limits,
     )
 
 
+def _database_url(settings: Settings) -> URL:
+    password = settings.database_password
+    return async_url(
+        settings.resolved_database_url, password.get_secret_value() if password else None
+    )
+
+
 def build_container(settings: Settings) -> Container:
     """Build the object graph; no I/O happens here (connections open on first use)."""
-    engine = database_engine(settings)
-    sessions = session_factory(engine, settings.db_limits)
+    sessions = Sessions(
+        _database_url(settings), lambda: database_engine(settings), settings.db_limits
+    )
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
@@ -181,14 +188,14 @@ def build_container(settings: Settings) -> Container:
     fetcher = PosterFetcher()
     return Container(
         settings=settings,
-        engine=engine,
+        sessions=sessions,
         omdb=omdb,
         catalogue=catalogue,
         keys=KeyService(uow=uow),
         seeder=Seeder(
             uow=uow,
             omdb=omdb,
-            lock=lambda: exclusive(engine, "seed", wait=False),
+            lock=lambda: exclusive(sessions, "seed", wait=False),
             count=settings.seed_count,
             ids=ids_in(settings.seed_ids_file.read_text()) if settings.seed_ids_file else None,
             words=settings.seed_search,
@@ -227,7 +234,6 @@ def build_container(settings: Settings) -> Container:
         ),
         poster_fetcher=fetcher,
         redis=redis,
-        sessions=sessions,
     )
 
 

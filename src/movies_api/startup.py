@@ -186,10 +186,10 @@ async def prepare(settings: Settings) -> Prepared:
         container = build_container(settings)
         try:
             await container.ping()  # unreachable is told apart from "never migrated"
-            before = await current_revision(container.engine)
+            before = await current_revision(container.sessions)
             try:
                 migrated = await ensure_schema(
-                    container.engine, migrate_if_behind=settings.migrate_on_start
+                    container.sessions, migrate_if_behind=settings.migrate_on_start
                 )
             except SchemaBehind as behind:
                 raise StartupError(f"{database_source(settings)}: {behind}") from None

@@ -47,12 +47,10 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from movies_api.db.models import MOVIES, SEARCH_TERMS
+from movies_api.db.models import MOVIES, SEARCH_TERMS, insert_into
 from movies_api.db.movie_rows import SearchWords
 
 TIERS: Final = (0, 1, 2)
@@ -91,6 +89,8 @@ def tsquery(search: Sequence[str], within: int | None) -> str:
 
 def postgres_match(search: Sequence[str], tier: int | None) -> ColumnElement[bool]:
     """Movies matching ``search`` in exactly ``tier`` (anywhere when None)."""
+
+    from sqlalchemy.dialects.postgresql import TSQUERY  # only ever compiled for PostgreSQL
 
     def within(at: int | None) -> ColumnElement[bool]:
         query = cast(literal(tsquery(search, at), Text), TSQUERY)
@@ -328,8 +328,7 @@ def count_words(connection: Connection, added: Counter[str], removed: Counter[st
     changed: list[dict[str, Any]] = [{"word": w, "movies": n} for w, n in delta.items() if n]
     if not changed:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(SEARCH_TERMS)
+    upsert = insert_into(connection, SEARCH_TERMS)
     upsert = upsert.on_conflict_do_update(
         index_elements=["word"],
         set_={"movies": SEARCH_TERMS.c.movies + upsert.excluded.movies},

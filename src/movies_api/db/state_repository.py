@@ -4,16 +4,15 @@ once-only seed mark, and the lock every write of the catalogue takes first."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Integer, Table, bindparam, select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from movies_api.db.engine import DbSession
-from movies_api.db.models import CatalogueStateRow
+from movies_api.db.models import CATALOGUE_STATE
 
 STATE_ROW_ID = 1
-_TABLE = cast(Table, CatalogueStateRow.__table__)
+_TABLE = CATALOGUE_STATE
 _ROW = _TABLE.c.id == STATE_ROW_ID
 _READ = select(_TABLE.c.epoch, _TABLE.c.version, _TABLE.c.movie_count).where(_ROW)
 # Updating the row to itself takes its row lock (PostgreSQL) or the write lock (SQLite)
