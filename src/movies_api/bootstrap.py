@@ -110,6 +110,11 @@ class Container:
         needs none)."""
         return self.sessions.engine
 
+    def start_seed(self) -> None:
+        """Seed in the background (once): routes answer meanwhile, ``/readyz`` shows it."""
+        if not any(task.get_name() == "seed" for task in self._tasks):
+            self._tasks.add(asyncio.create_task(self.seeder.run(), name="seed"))
+
     async def ping(self) -> None:
         """One round trip to the database, for ``/readyz``."""
         await self.sessions.ping()
@@ -237,24 +242,25 @@ def build_container(settings: Settings) -> Container:
     )
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app with its lifespan: schema check, background seed, orderly shutdown."""
+def build_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """The ASGI app with its lifespan: background seed, orderly shutdown. ``serve`` passes
+    the container it checked the database with (and may have started the seed on)."""
     from movies_api.http.app import create_app
 
-    settings = settings or Settings()
-    container = build_container(settings)
+    if container is None:
+        container = build_container(settings or Settings())
+    built = container
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The schema is ready: ``startup.prepare`` checked (and migrated) it before serving.
-        if settings.seed_on_startup:
-            task = asyncio.create_task(container.seeder.run(), name="seed")
-            container._tasks.add(task)
+        if built.settings.seed_on_startup:
+            built.start_seed()
         else:
-            await container.seeder.refresh()  # pending or done, for /readyz
+            await built.seeder.refresh()  # pending or done, for /readyz
         try:
             yield
         finally:
-            await container.aclose()
+            await built.aclose()
 
     return create_app(container, lifespan)
