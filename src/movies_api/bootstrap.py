@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from movies_api.cache.breaker import CircuitBreaker
@@ -23,11 +24,9 @@ from movies_api.http.metrics import RequestStats
 from movies_api.http.rate_limit import RateLimiter
 from movies_api.posters.fetcher import PosterFetcher
 from movies_api.services.catalogue import CatalogueService
-from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
 from movies_api.services.posters import PosterService
-from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder, ids_in
 from movies_api.settings import Settings
 
@@ -39,6 +38,9 @@ if TYPE_CHECKING:
 
     from movies_api.cache.redis_store import RedisResponseStore, RedisStore
     from movies_api.omdb.client import OmdbClient, SearchPage
+    from movies_api.services.importer import Importer
+    from movies_api.services.ports import UnitOfWorkFactory
+    from movies_api.services.refresher import Refresher
 
 log = logging.getLogger("movies_api")
 
@@ -96,13 +98,28 @@ class Container:
     limiter: RateLimiter
     lookup: LookupService
     lookup_limiter: RateLimiter
-    importer: Importer
-    refresher: Refresher
+    uow: UnitOfWorkFactory
     stats: RequestStats
     posters: PosterService
     poster_fetcher: PosterFetcher | None = None
     redis: Redis | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @cached_property
+    def importer(self) -> Importer:
+        """``movies-api import``'s, built on first use: serving never imports it."""
+        from movies_api.services.importer import Importer
+
+        in_flight = self.settings.omdb_max_in_flight  # the bulk commands keep every slot busy
+        return Importer(uow=self.uow, omdb=self.omdb, concurrency=in_flight)
+
+    @cached_property
+    def refresher(self) -> Refresher:
+        """``movies-api refresh``'s, built on first use: serving never imports it."""
+        from movies_api.services.refresher import Refresher
+
+        in_flight = self.settings.omdb_max_in_flight
+        return Refresher(uow=self.uow, omdb=self.omdb, concurrency=in_flight)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -189,7 +206,7 @@ def build_container(settings: Settings) -> Container:
         stats.dependencies.append(breaker)
         shared = RedisStore(redis, breaker)
         responses = RedisResponseStore(redis, breaker)
-    in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
+    in_flight = settings.omdb_max_in_flight  # the seed keeps every client slot busy
     fetcher = PosterFetcher()
     return Container(
         settings=settings,
@@ -231,8 +248,7 @@ def build_container(settings: Settings) -> Container:
             namespace="lookup",
             what="searches",
         ),
-        importer=Importer(uow=uow, omdb=omdb, concurrency=in_flight),
-        refresher=Refresher(uow=uow, omdb=omdb, concurrency=in_flight),
+        uow=uow,
         stats=stats,
         posters=PosterService(
             uow=uow, source=fetcher, cache=PosterCache(settings.poster_cache_bytes)

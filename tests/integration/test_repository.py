@@ -89,14 +89,16 @@ async def test_migrations_build_the_schema_from_nothing(database_url: str) -> No
 
 
 # What serving SQLite never needs: Alembic (a database at head), SQLAlchemy's asyncio
-# extension and the ORM it imports, aiosqlite, PostgreSQL's dialect. Each costs a cold
-# start tens of milliseconds (issue 14).
+# extension and the ORM it imports, aiosqlite, PostgreSQL's dialect, the bulk commands'
+# services. Each costs a cold start milliseconds to tens of them (issue 14).
 NOT_LOADED_WHEN_SERVING_SQLITE = (
     "alembic",
     "sqlalchemy.ext.asyncio",
     "sqlalchemy.orm",
     "aiosqlite",
     "sqlalchemy.dialects.postgresql",
+    "movies_api.services.importer",
+    "movies_api.services.refresher",
 )
 
 

@@ -31,11 +31,9 @@ from movies_api.omdb.client import SearchPage
 from movies_api.omdb.errors import OmdbError, OmdbNotFound
 from movies_api.omdb.normalise import normalise, summary
 from movies_api.services.catalogue import CatalogueService, utc_now
-from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
 from movies_api.services.posters import PosterService, PosterSource
-from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder
 from movies_api.settings import Settings
 from tests.unit.fakes import FakePosters, FakeUnitOfWorkFactory, Store
@@ -178,7 +176,6 @@ def make_app(
     uow = FakeUnitOfWorkFactory(store if store is not None else Store())
     upstream = omdb if omdb is not None else FakeOmdb()
     catalogue = CatalogueService(uow=uow, omdb=upstream, clock=clock)
-    in_flight = configured.omdb_max_in_flight
     container = Container(
         settings=configured,
         sessions=session_factory(create_engine(make_url(f"sqlite+aiosqlite:///{_PINGED}"))),
@@ -206,8 +203,7 @@ def make_app(
             namespace="lookup",
             what="searches",
         ),
-        importer=Importer(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
-        refresher=Refresher(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
+        uow=uow,
         stats=RequestStats(),
         posters=PosterService(
             uow=uow,
