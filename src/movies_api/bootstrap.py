@@ -53,6 +53,11 @@ class LazyOmdb:
         self._settings = settings
         self._client: OmdbClient | None = None
 
+    def load(self) -> None:
+        """Build the client now (importing httpx): ``serve`` does before a seed starts, so
+        the seed's first requests do not wait on an import beside the HTTP side's."""
+        self._get()
+
     def _get(self) -> OmdbClient:
         if self._client is None:
             from movies_api.omdb.client import OmdbClient

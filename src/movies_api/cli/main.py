@@ -159,6 +159,7 @@ async def _serve(settings: Settings, listener: socket.socket, address: str) -> N
         # Connections to the bound port wait in its backlog until the server accepts them.
         logging.getLogger("movies_api").info(startup.summary(settings, prepared, address))
         if prepared.needs_seed and settings.seed_on_startup:
+            container.omdb.load()
             container.start_seed()
         server = await asyncio.to_thread(_http_server, container)
     except BaseException:
