@@ -411,7 +411,16 @@ def spawn_report(results: dict[str, list[SpawnRun]]) -> str:
         "target",
         "",
     )
-    return common.table(header, rows)
+    table = common.table(header, rows)
+    if len(results) == 2:  # with --against: the same rounds, paired
+        service, other = results.values()
+        paired = [a.seconds / b.seconds for a, b in zip(service, other, strict=True)]
+        table += (
+            "\n\nSpawn → seed committed, service / `--against`, round by round: "
+            f"{', '.join(f'{ratio:.3f}' for ratio in paired)} "
+            f"(median {statistics.median(paired):.3f})."
+        )
+    return table
 
 
 def median_run(runs: Sequence[Run]) -> Run:
