@@ -138,12 +138,12 @@ def serve(
             # One event loop from the database check to the end: a seed started there goes
             # on while the HTTP side is imported and built.
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runner.run(_serve(settings, listener, f"http://{bind_host}:{bind_port}"))
+                runner.run(_serve(settings, listener, bind_host, bind_port))
     finally:
         gc.enable()
 
 
-async def _serve(settings: Settings, listener: socket.socket, address: str) -> None:
+async def _serve(settings: Settings, listener: socket.socket, host: str, port: int) -> None:
     """Check the database, start the seed if one is due, then build the app and serve.
 
     The HTTP side (FastAPI, uvicorn, the routes: most of a cold start) is imported and
@@ -157,11 +157,12 @@ async def _serve(settings: Settings, listener: socket.socket, address: str) -> N
     try:
         prepared = await startup.prepare(settings, container)
         # Connections to the bound port wait in its backlog until the server accepts them.
+        address = f"http://{host}:{port}"
         logging.getLogger("movies_api").info(startup.summary(settings, prepared, address))
         if prepared.needs_seed and settings.seed_on_startup:
             container.omdb.load()
             container.start_seed()
-        server = await asyncio.to_thread(_http_server, container)
+        server = await asyncio.to_thread(_http_server, container, host, port)
     except BaseException:
         await container.aclose()
         raise
@@ -173,8 +174,9 @@ async def _serve(settings: Settings, listener: socket.socket, address: str) -> N
     await server.serve(sockets=[listener])  # its lifespan closes the container
 
 
-def _http_server(container: Container) -> uvicorn.Server:
-    """The app over ``container``, loaded into a uvicorn server (which does not run yet)."""
+def _http_server(container: Container, host: str, port: int) -> uvicorn.Server:
+    """The app over ``container``, loaded into a uvicorn server that will serve on the
+    bound socket, on the running loop (uvloop, from ``serve``)."""
     import uvicorn
 
     from movies_api.bootstrap import build_app
@@ -182,6 +184,8 @@ def _http_server(container: Container) -> uvicorn.Server:
 
     config = uvicorn.Config(
         build_app(container=container),
+        host=host,
+        port=port,
         # httptools with bounded heads and a deadline for each request to arrive
         http=connection_limits.LimitedHttpToolsProtocol,
         timeout_keep_alive=connection_limits.KEEP_ALIVE_SECONDS,
