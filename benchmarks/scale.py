@@ -29,16 +29,16 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import orjson
-from sqlalchemy import Index, Table, insert, select, text, update
+from sqlalchemy import Index, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from benchmarks import common
 from movies_api.db import search_index, title_anchors
 from movies_api.db.engine import Limits, create_engine, session_factory
-from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, CatalogueStateRow
+from movies_api.db.models import CATALOGUE_STATE, MOVIE_GENRES, MOVIE_PEOPLE, MOVIES
 from movies_api.db.movie_rows import (
     YEAR_MISSING,
     SearchWords,
@@ -253,7 +253,7 @@ def most_common(values: Sequence[str], n: int = 1) -> list[str]:
 
 # --- loading ---------------------------------------------------------------------------
 
-_STATE = cast(Table, CatalogueStateRow.__table__)
+_STATE = CATALOGUE_STATE
 
 
 def _secondary_indexes() -> list[Index]:

@@ -8,17 +8,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from movies_api.cache.breaker import CircuitBreaker
 from movies_api.cache.lookups import LookupCache
 from movies_api.cache.posters import PosterCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
-from movies_api.db.engine import Sessions, create_engine, session_factory
+from movies_api.db.engine import Sessions, create_engine
 from movies_api.db.locks import exclusive
 from movies_api.db.unit_of_work import SqlUnitOfWork
 from movies_api.db.urls import async_url
@@ -26,20 +24,23 @@ from movies_api.http.metrics import RequestStats
 from movies_api.http.rate_limit import RateLimiter
 from movies_api.posters.fetcher import PosterFetcher
 from movies_api.services.catalogue import CatalogueService
-from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
 from movies_api.services.posters import PosterService
-from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder, ids_in
 from movies_api.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from redis.asyncio import Redis
+    from sqlalchemy.engine import URL
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
     from movies_api.cache.redis_store import RedisResponseStore, RedisStore
     from movies_api.omdb.client import OmdbClient, SearchPage
+    from movies_api.services.importer import Importer
+    from movies_api.services.ports import UnitOfWorkFactory
+    from movies_api.services.refresher import Refresher
 
 log = logging.getLogger("movies_api")
 
@@ -51,6 +52,11 @@ class LazyOmdb:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: OmdbClient | None = None
+
+    def load(self) -> None:
+        """Build the client now (importing httpx): ``serve`` does before a seed starts, so
+        the seed's first requests do not wait on an import beside the HTTP side's."""
+        self._get()
 
     def _get(self) -> OmdbClient:
         if self._client is None:
@@ -88,7 +94,7 @@ class Container:
     """Everything a running process needs, built once from the settings."""
 
     settings: Settings
-    engine: AsyncEngine
+    sessions: Sessions
     omdb: LazyOmdb
     catalogue: CatalogueService
     keys: KeyService
@@ -97,19 +103,43 @@ class Container:
     limiter: RateLimiter
     lookup: LookupService
     lookup_limiter: RateLimiter
-    importer: Importer
-    refresher: Refresher
+    uow: UnitOfWorkFactory
     stats: RequestStats
     posters: PosterService
     poster_fetcher: PosterFetcher | None = None
     redis: Redis | None = None
-    sessions: Sessions | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @cached_property
+    def importer(self) -> Importer:
+        """``movies-api import``'s, built on first use: serving never imports it."""
+        from movies_api.services.importer import Importer
+
+        in_flight = self.settings.omdb_max_in_flight  # the bulk commands keep every slot busy
+        return Importer(uow=self.uow, omdb=self.omdb, concurrency=in_flight)
+
+    @cached_property
+    def refresher(self) -> Refresher:
+        """``movies-api refresh``'s, built on first use: serving never imports it."""
+        from movies_api.services.refresher import Refresher
+
+        in_flight = self.settings.omdb_max_in_flight
+        return Refresher(uow=self.uow, omdb=self.omdb, concurrency=in_flight)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database's ``AsyncEngine``, built on first use (``db.engine``: serving SQLite
+        needs none)."""
+        return self.sessions.engine
+
+    def start_seed(self) -> None:
+        """Seed in the background (once): routes answer meanwhile, ``/readyz`` shows it."""
+        if not any(task.get_name() == "seed" for task in self._tasks):
+            self._tasks.add(asyncio.create_task(self.seeder.run(), name="seed"))
 
     async def ping(self) -> None:
         """One round trip to the database, for ``/readyz``."""
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await self.sessions.ping()
 
     def seed_status(self) -> Mapping[str, object]:
         return self.seeder.status()
@@ -124,27 +154,31 @@ class Container:
             await self.poster_fetcher.aclose()
         if self.redis is not None:
             await self.redis.aclose()
-        if self.sessions is not None:
-            await asyncio.to_thread(self.sessions.close)  # joins the SQLite worker threads
-        await self.engine.dispose()
+        await self.sessions.aclose()
 
 
 def database_engine(settings: Settings) -> AsyncEngine:
     """The engine for the configured database, password slotted in when given apart."""
-    password = settings.database_password
-    secret = password.get_secret_value() if password else None
     return create_engine(
-        async_url(settings.resolved_database_url, secret),
+        _database_url(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         limits=settings.db_limits,
     )
 
 
+def _database_url(settings: Settings) -> URL:
+    password = settings.database_password
+    return async_url(
+        settings.resolved_database_url, password.get_secret_value() if password else None
+    )
+
+
 def build_container(settings: Settings) -> Container:
     """Build the object graph; no I/O happens here (connections open on first use)."""
-    engine = database_engine(settings)
-    sessions = session_factory(engine, settings.db_limits)
+    sessions = Sessions(
+        _database_url(settings), lambda: database_engine(settings), settings.db_limits
+    )
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
@@ -177,18 +211,18 @@ def build_container(settings: Settings) -> Container:
         stats.dependencies.append(breaker)
         shared = RedisStore(redis, breaker)
         responses = RedisResponseStore(redis, breaker)
-    in_flight = settings.omdb_max_in_flight  # the bulk commands keep every client slot busy
+    in_flight = settings.omdb_max_in_flight  # the seed keeps every client slot busy
     fetcher = PosterFetcher()
     return Container(
         settings=settings,
-        engine=engine,
+        sessions=sessions,
         omdb=omdb,
         catalogue=catalogue,
         keys=KeyService(uow=uow),
         seeder=Seeder(
             uow=uow,
             omdb=omdb,
-            lock=lambda: exclusive(engine, "seed", wait=False),
+            lock=lambda: exclusive(sessions, "seed", wait=False),
             count=settings.seed_count,
             ids=ids_in(settings.seed_ids_file.read_text()) if settings.seed_ids_file else None,
             words=settings.seed_search,
@@ -219,36 +253,35 @@ def build_container(settings: Settings) -> Container:
             namespace="lookup",
             what="searches",
         ),
-        importer=Importer(uow=uow, omdb=omdb, concurrency=in_flight),
-        refresher=Refresher(uow=uow, omdb=omdb, concurrency=in_flight),
+        uow=uow,
         stats=stats,
         posters=PosterService(
             uow=uow, source=fetcher, cache=PosterCache(settings.poster_cache_bytes)
         ),
         poster_fetcher=fetcher,
         redis=redis,
-        sessions=sessions,
     )
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app with its lifespan: schema check, background seed, orderly shutdown."""
+def build_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """The ASGI app with its lifespan: background seed, orderly shutdown. ``serve`` passes
+    the container it checked the database with (and may have started the seed on)."""
     from movies_api.http.app import create_app
 
-    settings = settings or Settings()
-    container = build_container(settings)
+    if container is None:
+        container = build_container(settings or Settings())
+    built = container
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The schema is ready: ``startup.prepare`` checked (and migrated) it before serving.
-        if settings.seed_on_startup:
-            task = asyncio.create_task(container.seeder.run(), name="seed")
-            container._tasks.add(task)
+        if built.settings.seed_on_startup:
+            built.start_seed()
         else:
-            await container.seeder.refresh()  # pending or done, for /readyz
+            await built.seeder.refresh()  # pending or done, for /readyz
         try:
             yield
         finally:
-            await container.aclose()
+            await built.aclose()
 
     return create_app(container, lifespan)

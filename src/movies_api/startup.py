@@ -17,10 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from movies_api import __version__
 from movies_api.settings import DEFAULT_SQLITE_FILE, Settings
+
+if TYPE_CHECKING:
+    from movies_api.bootstrap import Container
 
 DATABASE_VARIABLE = "MOVIES_DATABASE_URL"
 # Connections that arrive before the server accepts wait in this queue (uvicorn's default).
@@ -163,7 +167,7 @@ class Prepared:
     needs_seed: bool
 
 
-async def prepare(settings: Settings) -> Prepared:
+async def prepare(settings: Settings, container: Container) -> Prepared:
     """Reach the database, make its schema usable by this release, and learn whether it
     needs a seed: what ``serve`` does before it answers, so that each of these failures is
     one line instead of a failed application start-up.
@@ -172,7 +176,6 @@ async def prepare(settings: Settings) -> Prepared:
     ``MOVIES_MIGRATE_ON_START`` off, refused); newer than this release (a rollback) is
     served as it is, with one warning.
     """
-    from movies_api.bootstrap import build_container
     from movies_api.db.schema import (
         SCHEMA_HEAD,
         SchemaBehind,
@@ -183,25 +186,21 @@ async def prepare(settings: Settings) -> Prepared:
     from movies_api.services.seeding import SeedState
 
     with using_database(settings):
-        container = build_container(settings)
+        await container.ping()  # unreachable is told apart from "never migrated"
+        before = await current_revision(container.sessions)
         try:
-            await container.ping()  # unreachable is told apart from "never migrated"
-            before = await current_revision(container.engine)
-            try:
-                migrated = await ensure_schema(
-                    container.engine, migrate_if_behind=settings.migrate_on_start
-                )
-            except SchemaBehind as behind:
-                raise StartupError(f"{database_source(settings)}: {behind}") from None
-            await container.seeder.refresh()
-            return Prepared(
-                schema=SCHEMA_HEAD if is_known(before) else str(before),
-                migrated_from=before,
-                migrated=migrated,
-                needs_seed=container.seeder.state is SeedState.PENDING,
+            migrated = await ensure_schema(
+                container.sessions, migrate_if_behind=settings.migrate_on_start
             )
-        finally:
-            await container.aclose()
+        except SchemaBehind as behind:
+            raise StartupError(f"{database_source(settings)}: {behind}") from None
+        await container.seeder.refresh()
+        return Prepared(
+            schema=SCHEMA_HEAD if is_known(before) else str(before),
+            migrated_from=before,
+            migrated=migrated,
+            needs_seed=container.seeder.state is SeedState.PENDING,
+        )
 
 
 def summary(settings: Settings, prepared: Prepared, address: str) -> str:

@@ -306,8 +306,8 @@ def test_an_interrupted_import_says_so_and_a_rerun_finishes_it(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # Ctrl+C as a terminal delivers it: the test worker may be ignoring SIGINT by now
-        # (seen in full runs: SIG_IGN, which a child inherits), a shell never passes that on.
+        # Ctrl+C as a terminal delivers it: a test run started in the background by a shell
+        # without job control ignores SIGINT (SIG_IGN), and every child it starts inherits that.
         preexec_fn=_sigint_as_in_a_shell,
     )
     try:

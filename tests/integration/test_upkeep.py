@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import orjson
 import pytest
@@ -24,7 +25,7 @@ from movies_api.domain.movie import Movie, MovieDetails
 from movies_api.domain.titles import sort_key
 from movies_api.http.listing_params import parse
 from movies_api.services.catalogue import CatalogueService
-from tests.reference_catalogue import ADDED_AT, TRICKY_MOVIES
+from tests.reference_catalogue import ADDED_AT, TRICKY_MOVIES, reference_order
 from tests.reference_listing import Query, Reference, document_ids
 from tests.unit.app_with_fakes import FakeOmdb
 
@@ -146,6 +147,38 @@ async def test_sqlite_search_order_survives_exhausted_gaps(
     finally:
         sessions.close()
         await engine.dispose()
+
+
+async def _search_places(url: str, batches: list[list[MovieDetails]]) -> list[tuple[str, int]]:
+    """(movie id, seq) of every search row after storing ``batches``, one commit each."""
+    engine = create_engine(async_url(url))
+    await ensure_schema(engine)
+    sessions = session_factory(engine)
+    try:
+        for batch in batches:
+            async with SqlUnitOfWork(sessions) as uow:
+                await uow.movies.add(batch, added_at=ADDED_AT)
+                await uow.commit()
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT movie_id, seq FROM movie_search"))
+            return sorted((str(movie_id), int(seq)) for movie_id, seq in rows)
+    finally:
+        sessions.close()
+        await engine.dispose()
+
+
+async def test_a_batch_into_an_empty_sqlite_search_index_takes_the_one_at_a_time_places(
+    tmp_path: Path,
+) -> None:
+    """A seed stores its movies in one statement when the index is empty: they get the
+    places storing them one by one, in title order, gives."""
+    by_id = {movie.id: movie for movie in TRICKY_MOVIES}
+    in_order = [by_id[movie_id] for movie_id in reference_order(TRICKY_MOVIES)]
+    one_by_one = await _search_places(f"sqlite:///{tmp_path}/a.db", [[m] for m in in_order])
+    at_once = await _search_places(f"sqlite:///{tmp_path}/b.db", [list(reversed(TRICKY_MOVIES))])
+    assert at_once == one_by_one
+    seqs = sorted(seq for _, seq in at_once)
+    assert seqs == [search_index.SEQ_SPACING * n for n in range(1, len(TRICKY_MOVIES) + 1)]
 
 
 def _alembic(connection: Connection, target: str) -> None:

@@ -7,8 +7,10 @@ Serve it in a test with ``client(app)`` (httpx over ASGI, no socket, no lifespan
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +22,7 @@ from movies_api.cache.lookups import LookupCache
 from movies_api.cache.posters import PosterCache
 from movies_api.cache.responses import ResponseCache
 from movies_api.cache.version import CatalogueVersion
-from movies_api.db.engine import create_engine
+from movies_api.db.engine import create_engine, session_factory
 from movies_api.domain.movie import Movie
 from movies_api.http.app import create_app
 from movies_api.http.metrics import RequestStats
@@ -29,14 +31,16 @@ from movies_api.omdb.client import SearchPage
 from movies_api.omdb.errors import OmdbError, OmdbNotFound
 from movies_api.omdb.normalise import normalise, summary
 from movies_api.services.catalogue import CatalogueService, utc_now
-from movies_api.services.importer import Importer
 from movies_api.services.keys import KeyService
 from movies_api.services.lookup import LookupService
 from movies_api.services.posters import PosterService, PosterSource
-from movies_api.services.refresher import Refresher
 from movies_api.services.seeding import Seeder
 from movies_api.settings import Settings
 from tests.unit.fakes import FakePosters, FakeUnitOfWorkFactory, Store
+
+# What /readyz pings: the service's sessions run SQLite on a file (never in memory).
+_FOLDER = tempfile.TemporaryDirectory(prefix="movies-api-fakes-")
+_PINGED = Path(_FOLDER.name) / "pinged.db"
 
 Record = dict[str, object]
 
@@ -165,17 +169,16 @@ def make_app(
     ``FakePosters`` with none); ``settings`` are ``Settings`` fields
     (``add_rate_limit="2/minute"``, ``require_key_for_add=True``, …).
 
-    The engine is an unused in-memory SQLite one (``/readyz`` pings it); nothing connects
-    until something asks.
+    The database is an empty SQLite file in a temporary directory (``/readyz`` pings it);
+    nothing connects until something asks.
     """
     configured = Settings(**{"seed_on_startup": False, "omdb_api_key": "fake-key", **settings})
     uow = FakeUnitOfWorkFactory(store if store is not None else Store())
     upstream = omdb if omdb is not None else FakeOmdb()
     catalogue = CatalogueService(uow=uow, omdb=upstream, clock=clock)
-    in_flight = configured.omdb_max_in_flight
     container = Container(
         settings=configured,
-        engine=create_engine(make_url("sqlite+aiosqlite://")),
+        sessions=session_factory(create_engine(make_url(f"sqlite+aiosqlite:///{_PINGED}"))),
         omdb=LazyOmdb(configured),
         catalogue=catalogue,
         keys=KeyService(uow=uow, clock=clock),
@@ -200,8 +203,7 @@ def make_app(
             namespace="lookup",
             what="searches",
         ),
-        importer=Importer(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
-        refresher=Refresher(uow=uow, omdb=upstream, concurrency=in_flight, clock=clock),
+        uow=uow,
         stats=RequestStats(),
         posters=PosterService(
             uow=uow,

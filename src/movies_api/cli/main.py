@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -22,6 +23,9 @@ from movies_api.cli.keys import keys_app
 from movies_api.cli.omdb_sim import omdb_sim
 
 if TYPE_CHECKING:
+    import uvicorn
+
+    from movies_api.bootstrap import Container
     from movies_api.settings import Settings
 
 app = typer.Typer(
@@ -117,7 +121,7 @@ def serve(
     # What start-up builds lives as long as the process, so collecting it is wasted work:
     # with the collector on, cold starts paid ~0.1-0.2 s of full collections, one of them
     # inside the first request. Build with it off, then freeze the survivors so later
-    # collections never scan them again.
+    # collections never scan them again (``_serve`` turns it back on).
     gc.disable()
     try:
         from movies_api import logs, startup
@@ -129,38 +133,72 @@ def serve(
         with startup_failures():
             chosen_by = "--port" if port else "PORT" if "PORT" in os.environ else "the default"
             listener = startup.listening_socket(bind_host, bind_port, chosen_by=chosen_by)
-            prepared = asyncio.run(startup.prepare(settings))
-        import uvicorn
+            import uvloop
 
-        from movies_api.bootstrap import build_app
-        from movies_api.http import connection_limits
-
-        config = uvicorn.Config(
-            build_app(settings),
-            host=bind_host,
-            port=bind_port,
-            loop="uvloop",
-            # httptools with bounded heads and a deadline for each request to arrive
-            http=connection_limits.LimitedHttpToolsProtocol,
-            timeout_keep_alive=connection_limits.KEEP_ALIVE_SECONDS,
-            ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
-            lifespan="on",
-            access_log=False,
-            log_config=None,
-            proxy_headers=False,
-            server_header=False,
-            timeout_graceful_shutdown=8,
-        )
-        config.load()
-        gc.freeze()
+            # One event loop from the database check to the end: a seed started there goes
+            # on while the HTTP side is imported and built.
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(_serve(settings, listener, bind_host, bind_port))
     finally:
         gc.enable()
-    address = f"http://{bind_host}:{bind_port}"
-    logging.getLogger("movies_api").info(startup.summary(settings, prepared, address))
+
+
+async def _serve(settings: Settings, listener: socket.socket, host: str, port: int) -> None:
+    """Check the database, start the seed if one is due, then build the app and serve.
+
+    The HTTP side (FastAPI, uvicorn, the routes: most of a cold start) is imported and
+    built on a worker thread, so a seed's first OMDb requests go out before it and their
+    answers are read meanwhile, instead of the seed starting with the app's lifespan.
+    """
+    from movies_api import startup
+    from movies_api.bootstrap import build_container
+
+    container = build_container(settings)
+    try:
+        prepared = await startup.prepare(settings, container)
+        # Connections to the bound port wait in its backlog until the server accepts them.
+        address = f"http://{host}:{port}"
+        logging.getLogger("movies_api").info(startup.summary(settings, prepared, address))
+        if prepared.needs_seed and settings.seed_on_startup:
+            container.omdb.load()
+            container.start_seed()
+        server = await asyncio.to_thread(_http_server, container, host, port)
+    except BaseException:
+        await container.aclose()
+        raise
+    gc.freeze()
+    gc.enable()
     # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully; with the
     # default handler that ends the process with status -15. Cloud Run expects 0 (§2).
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.Server(config).run(sockets=[listener])
+    await server.serve(sockets=[listener])  # its lifespan closes the container
+
+
+def _http_server(container: Container, host: str, port: int) -> uvicorn.Server:
+    """The app over ``container``, loaded into a uvicorn server that will serve on the
+    bound socket, on the running loop (uvloop, from ``serve``)."""
+    import uvicorn
+
+    from movies_api.bootstrap import build_app
+    from movies_api.http import connection_limits
+
+    config = uvicorn.Config(
+        build_app(container=container),
+        host=host,
+        port=port,
+        # httptools with bounded heads and a deadline for each request to arrive
+        http=connection_limits.LimitedHttpToolsProtocol,
+        timeout_keep_alive=connection_limits.KEEP_ALIVE_SECONDS,
+        ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=8,
+    )
+    config.load()
+    return uvicorn.Server(config)
 
 
 def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:

@@ -1,4 +1,10 @@
-"""One engine per process, tuned per backend; built by the composition root, never per request."""
+"""One engine per process, tuned per backend; built by the composition root, never per request.
+
+On SQLite the service runs every unit of work on worker threads over a sync engine
+(``Sessions``), so it never needs an ``AsyncEngine`` to serve: ``Sessions`` builds one on
+first use only (migrations, PostgreSQL's sessions and advisory locks, the CLI), and
+SQLAlchemy's asyncio extension, the ORM it imports and aiosqlite stay out of a cold start.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +15,20 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import QueuePool
 
 from movies_api.db.title_anchors import StretchCache
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+    from sqlalchemy.pool import QueuePool
 
 log = logging.getLogger("movies_api.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -50,6 +58,8 @@ def create_engine(
     url: URL, *, pool_size: int = 10, max_overflow: int = 10, limits: Limits = Limits()
 ) -> AsyncEngine:
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if url.get_backend_name() == "sqlite":
         # A missing directory is never created: a typo in the path must not serve from a
@@ -197,18 +207,25 @@ DbSession = _ThreadSession | _AsyncSession
 
 class Sessions:
     """Opens the connections units of work run on: repository code is written once, as sync
-    SQLAlchemy Core, and runs on worker threads for SQLite or in asyncpg's greenlet otherwise."""
+    SQLAlchemy Core, and runs on worker threads for SQLite or in asyncpg's greenlet otherwise.
 
-    def __init__(self, engine: AsyncEngine, limits: Limits = Limits()) -> None:
-        self.engine = engine
+    ``build_engine`` makes the database's ``AsyncEngine``, called on first use of ``engine``.
+    """
+
+    def __init__(
+        self, url: URL, build_engine: Callable[[], AsyncEngine], limits: Limits = Limits()
+    ) -> None:
+        self.url = url
+        self._build_engine = build_engine
+        self._engine: AsyncEngine | None = None
         self._limits = limits
         # What this process last read of the title order's stretches; shared by sessions.
         self.stretches = StretchCache()
         self._sync_engine = None
         self._executor: ThreadPoolExecutor | None = None
-        if engine.url.get_backend_name() == "sqlite":
+        if url.get_backend_name() == "sqlite":
             self._sync_engine = create_sync_engine(
-                engine.url.set(drivername="sqlite+pysqlite"),
+                url.set(drivername="sqlite+pysqlite"),
                 json_serializer=_dumps,
                 json_deserializer=orjson.loads,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -231,8 +248,28 @@ class Sessions:
             # load, and with more sessions than the process could serve, the unlucky ones
             # waited seconds (benchmarks/RESULTS.md, "Uncached reads"). The overflow is
             # left to what runs beside the sessions: locks, readiness checks, migrations.
-            pool = cast(QueuePool, engine.sync_engine.pool)  # as create_engine makes it
+            # (Serving PostgreSQL needs its engine anyway: it is built here, not on first use.)
+            pool = cast("QueuePool", self.engine.sync_engine.pool)  # as create_engine makes it
             self._slots = asyncio.Semaphore(pool.size())
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database's ``AsyncEngine``, built on first use."""
+        if self._engine is None:
+            self._engine = self._build_engine()
+        return self._engine
+
+    async def run(self, fn: Callable[[Connection], T]) -> T:
+        """``fn`` on a session of its own (rolled back after: for reads)."""
+        session = await self.open()
+        try:
+            return await session.run(fn)
+        finally:
+            await session.close()
+
+    async def ping(self) -> None:
+        """One round trip to the database."""
+        await self.run(_select_one)
 
     async def open(self) -> DbSession:
         """A new session, once one of the slots is free (``Limits.pool_wait_seconds`` at most)."""
@@ -260,10 +297,20 @@ class Sessions:
         if self._sync_engine is not None:
             self._sync_engine.dispose()
 
+    async def aclose(self) -> None:
+        """``close``, then dispose of the ``AsyncEngine`` if one was built."""
+        await asyncio.to_thread(self.close)  # joins the SQLite worker threads
+        if self._engine is not None:
+            await self._engine.dispose()
+
+
+def _select_one(connection: Connection) -> None:
+    connection.execute(text("SELECT 1"))
+
 
 def session_factory(engine: AsyncEngine, limits: Limits = Limits()) -> Sessions:
-    """The sessions for ``engine``'s database."""
-    return Sessions(engine, limits)
+    """The sessions for ``engine``'s database (whoever built ``engine`` disposes of it)."""
+    return Sessions(engine.url, lambda: engine, limits)
 
 
 _STARTED = "movies_api.started"  # connection info: when its running statement started

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
 
 from movies_api.db.engine import DbSession
-from movies_api.db.models import ApiKeyRow
+from movies_api.db.models import API_KEYS
 from movies_api.services.ports import StoredKey
 
-_TABLE = cast(Table, ApiKeyRow.__table__)
+_TABLE = API_KEYS
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -14,11 +14,15 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from movies_api.db.engine import Sessions
 from movies_api.db.urls import sqlite_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def advisory_key(name: str) -> int:
@@ -28,19 +32,23 @@ def advisory_key(name: str) -> int:
 
 
 @asynccontextmanager
-async def exclusive(engine: AsyncEngine, name: str, *, wait: bool) -> AsyncIterator[bool]:
+async def exclusive(
+    database: AsyncEngine | Sessions, name: str, *, wait: bool
+) -> AsyncIterator[bool]:
     """Hold the lock ``name`` for the block; yields whether it was acquired.
 
-    With ``wait`` it waits (without blocking the event loop) and always yields True.
+    With ``wait`` it waits (without blocking the event loop) and always yields True. On
+    SQLite, ``Sessions`` lock without building an ``AsyncEngine``.
     """
-    path = sqlite_file(engine.url)
-    if engine.url.get_backend_name() == "sqlite":
+    path = sqlite_file(database.url)
+    if database.url.get_backend_name() == "sqlite":
         if path is None:
             msg = "in-memory SQLite is not supported: every connection would see its own database"
             raise ValueError(msg)
         async with _file_lock(path.with_name(f"{path.name}.{name}.lock"), wait=wait) as held:
             yield held
     else:
+        engine = database.engine if isinstance(database, Sessions) else database
         async with _advisory_lock(engine, advisory_key(name), wait=wait) as held:
             yield held
 

@@ -1,14 +1,20 @@
-"""SQLAlchemy tables. The migrations create them; this module only describes them."""
+"""SQLAlchemy tables. The migrations create them; this module only describes them.
+
+They are Core ``Table`` objects: the repositories write SQLAlchemy Core, so the ORM (and
+the ~50 ms its import adds to a cold start) is never loaded. The PostgreSQL-only types
+are picked when a statement is compiled for PostgreSQL, so a process on SQLite never
+imports PostgreSQL's dialect either.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -20,9 +26,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,184 +42,216 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Explicit constraint names, so migrations stay stable.
+METADATA = MetaData(naming_convention=NAMING_CONVENTION)
 
-# Title keys compare by code point on every backend: SQLite's BINARY collation already
-# does; PostgreSQL needs the "C" collation, whatever the database's default is.
-TitleKey = Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
-JsonList = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+class TitleKeyType(TypeDecorator[str]):
+    """Text that compares by code point on every backend: SQLite's BINARY collation already
+    does; PostgreSQL needs the "C" collation, whatever the database's default is."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import TEXT
+
+            return dialect.type_descriptor(TEXT(collation="C"))
+        return dialect.type_descriptor(Text())
+
+
+class JsonListType(TypeDecorator[Any]):
+    """A JSON array: ``JSONB`` on PostgreSQL, JSON text elsewhere."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+class SearchVectorType(TypeDecorator[str]):
+    """PostgreSQL's ``tsvector``; no other backend has the column (``db.search_index``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import TSVECTOR
+
+            return dialect.type_descriptor(TSVECTOR())
+        return dialect.type_descriptor(Text())
+
+
+TitleKey = TitleKeyType()
+JsonList = JsonListType()
 UtcDateTime = DateTime(timezone=True)
 
 
-class Base(DeclarativeBase):
-    """Declarative base with explicit constraint names, so migrations stay stable."""
+def insert_into(connection: Connection, table: Table) -> PostgresInsert | SqliteInsert:
+    """An INSERT that can say ``ON CONFLICT``, for the connection's backend (each dialect's
+    module is imported on first use)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+        return postgres_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
-class MovieRow(Base):
-    """One movie with every field of contract §1; lists and ratings as JSON arrays.
+def _column(
+    name: str, type_: Any, *args: Any, nullable: bool = False, **kwargs: Any
+) -> Column[Any]:
+    """A column, NOT NULL unless said otherwise (as the migrations create them)."""
+    return Column(name, type_, *args, nullable=nullable, **kwargs)
 
-    Beside the fields it keeps what reads need ready-made: ``document``, the movie's JSON
-    as the API sends it (a page is a concatenation of documents), and sort keys that are
-    never null (``db.movie_rows`` says how each is derived), so that every order of
-    contract §2 is one ascending index that keyset seeks walk, missing values last.
-    """
 
-    __tablename__ = "movies"
-
-    id: Mapped[str] = mapped_column(String(12), primary_key=True)
-    title: Mapped[str] = mapped_column(Text)
-    title_key: Mapped[str] = mapped_column(TitleKey)
-    match_key: Mapped[str] = mapped_column(TitleKey, index=True)
-    year: Mapped[int | None] = mapped_column(Integer)
-    type: Mapped[str] = mapped_column(String(32))
-    rated: Mapped[str | None] = mapped_column(Text)
-    released: Mapped[date | None] = mapped_column(Date)
-    runtime_minutes: Mapped[int | None] = mapped_column(Integer)
-    genres: Mapped[list[str]] = mapped_column(JsonList)
-    directors: Mapped[list[str]] = mapped_column(JsonList)
-    writers: Mapped[list[str]] = mapped_column(JsonList)
-    actors: Mapped[list[str]] = mapped_column(JsonList)
-    plot: Mapped[str | None] = mapped_column(Text)
-    languages: Mapped[list[str]] = mapped_column(JsonList)
-    countries: Mapped[list[str]] = mapped_column(JsonList)
-    awards: Mapped[str | None] = mapped_column(Text)
-    poster_url: Mapped[str | None] = mapped_column(Text)
-    ratings: Mapped[list[dict[str, str]]] = mapped_column(JsonList)
-    metascore: Mapped[int | None] = mapped_column(Integer)
-    imdb_rating: Mapped[float | None] = mapped_column(Float)
-    imdb_votes: Mapped[int | None] = mapped_column(BigInteger)
-    dvd: Mapped[date | None] = mapped_column(Date)
-    box_office_usd: Mapped[int | None] = mapped_column(BigInteger)
-    production: Mapped[str | None] = mapped_column(Text)
-    website: Mapped[str | None] = mapped_column(Text)
-    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    document: Mapped[bytes] = mapped_column(LargeBinary)
-    year_key: Mapped[int] = mapped_column(Integer)
-    year_desc_key: Mapped[int] = mapped_column(Integer)
-    rating_key: Mapped[float] = mapped_column(Float)
-    rating_desc_key: Mapped[float] = mapped_column(Float)
-    added_key: Mapped[int] = mapped_column(BigInteger)
-    added_desc_key: Mapped[int] = mapped_column(BigInteger)
+# One movie with every field of contract §1; lists and ratings as JSON arrays.
+#
+# Beside the fields it keeps what reads need ready-made: ``document``, the movie's JSON as
+# the API sends it (a page is a concatenation of documents), and sort keys that are never
+# null (``db.movie_rows`` says how each is derived), so that every order of contract §2 is
+# one ascending index that keyset seeks walk, missing values last.
+MOVIES = Table(
+    "movies",
+    METADATA,
+    _column("id", String(12), primary_key=True),
+    _column("title", Text),
+    _column("title_key", TitleKey),
+    _column("match_key", TitleKey, index=True),
+    _column("year", Integer, nullable=True),
+    _column("type", String(32)),
+    _column("rated", Text, nullable=True),
+    _column("released", Date, nullable=True),
+    _column("runtime_minutes", Integer, nullable=True),
+    _column("genres", JsonList),
+    _column("directors", JsonList),
+    _column("writers", JsonList),
+    _column("actors", JsonList),
+    _column("plot", Text, nullable=True),
+    _column("languages", JsonList),
+    _column("countries", JsonList),
+    _column("awards", Text, nullable=True),
+    _column("poster_url", Text, nullable=True),
+    _column("ratings", JsonList),
+    _column("metascore", Integer, nullable=True),
+    _column("imdb_rating", Float, nullable=True),
+    _column("imdb_votes", BigInteger, nullable=True),
+    _column("dvd", Date, nullable=True),
+    _column("box_office_usd", BigInteger, nullable=True),
+    _column("production", Text, nullable=True),
+    _column("website", Text, nullable=True),
+    _column("added_at", UtcDateTime),
+    _column("refreshed_at", UtcDateTime),
+    _column("document", LargeBinary),
+    _column("year_key", Integer),
+    _column("year_desc_key", Integer),
+    _column("rating_key", Float),
+    _column("rating_desc_key", Float),
+    _column("added_key", BigInteger),
+    _column("added_desc_key", BigInteger),
     # PostgreSQL only: its search words (db.search_index). SQLite keeps them in FTS5 tables
     # of its own; no query selects this column there, and the migration never creates it.
-    search_vector: Mapped[str | None] = mapped_column(postgresql.TSVECTOR, nullable=True)
+    _column("search_vector", SearchVectorType(), nullable=True),
+)
+_m = MOVIES.c
+Index("ix_movies_title_order", _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_title_desc", _m.title_key.desc(), _m.year_key, _m.id)
+Index("ix_movies_year", _m.year_key, _m.title_key, _m.id)
+Index("ix_movies_year_desc", _m.year_desc_key, _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_rating", _m.rating_key, _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_rating_desc", _m.rating_desc_key, _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_added", _m.added_key, _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_added_desc", _m.added_desc_key, _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_type", _m.type, _m.title_key, _m.year_key, _m.id)
+Index("ix_movies_refreshed_at", _m.refreshed_at, _m.id)
 
-    __table_args__ = (
-        Index("ix_movies_title_order", title_key, year_key, id),
-        Index("ix_movies_title_desc", title_key.desc(), year_key, id),
-        Index("ix_movies_year", year_key, title_key, id),
-        Index("ix_movies_year_desc", year_desc_key, title_key, year_key, id),
-        Index("ix_movies_rating", rating_key, title_key, year_key, id),
-        Index("ix_movies_rating_desc", rating_desc_key, title_key, year_key, id),
-        Index("ix_movies_added", added_key, title_key, year_key, id),
-        Index("ix_movies_added_desc", added_desc_key, title_key, year_key, id),
-        Index("ix_movies_type", type, title_key, year_key, id),
-        Index("ix_movies_refreshed_at", refreshed_at, id),
-    )
+# A movie's genre, folded as titles are: ``genre=`` filters are index look-ups. Indexed
+# both ways: a genre's movies (the key), and a movie's genres (deletes cascade by it; an
+# order walked with a genre filter probes it).
+MOVIE_GENRES = Table(
+    "movie_genres",
+    METADATA,
+    _column("genre_key", TitleKey, primary_key=True),
+    _column("movie_id", String(12), ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_movie_genres_movie_id", MOVIE_GENRES.c.movie_id, MOVIE_GENRES.c.genre_key)
 
+# A director, writer or actor of a movie, the name folded as titles are.
+#
+# The movie's title-order keys ride along, so the key walks one person's filmography in
+# title order (and checks its years) without reading a movie row until the page is known:
+# a prolific director's films are thousands of rows scattered across the table.
+MOVIE_PEOPLE = Table(
+    "movie_people",
+    METADATA,
+    _column("role", String(1), primary_key=True),
+    _column("name_key", TitleKey, primary_key=True),
+    _column("title_key", TitleKey, primary_key=True),
+    _column("year_key", Integer, primary_key=True),
+    _column("movie_id", String(12), ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+)
+Index(
+    "ix_movie_people_movie_id",
+    MOVIE_PEOPLE.c.movie_id,
+    MOVIE_PEOPLE.c.role,
+    MOVIE_PEOPLE.c.name_key,
+)
 
-class MovieGenreRow(Base):
-    """A movie's genre, folded as titles are: ``genre=`` filters are index look-ups."""
+# How many movies hold a search word (in any group): kept exact by every write. A common
+# word's count is then one row, not ten thousand index entries and rows read to find out
+# there are more than ten thousand (``db.search_index.word_bounds``).
+SEARCH_TERMS = Table(
+    "search_terms",
+    METADATA,
+    _column("word", TitleKey, primary_key=True),
+    _column("movies", BigInteger),
+)
 
-    __tablename__ = "movie_genres"
+# A stretch of the title order, named by its first position, and how many movies it holds.
+# Kept exact in every write's transaction, so ``page=N`` finds its stretch by summing
+# sizes and seeks there, instead of reading every movie before it (``db.title_anchors``).
+TITLE_ANCHORS = Table(
+    "title_anchors",
+    METADATA,
+    _column("title_key", TitleKey, primary_key=True),
+    _column("year_key", Integer, primary_key=True),
+    _column("movie_id", String(12), primary_key=True),
+    _column("size", Integer),
+)
 
-    genre_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
-    movie_id: Mapped[str] = mapped_column(
-        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
-    )
+# The single row every write touches: a version for cache validation, the number of movies
+# (so the catalogue's total costs one row, not a count), and the seed mark. ``epoch`` is
+# random per database, so caches shared between databases (a Redis used by several test
+# runs or environments) never mistake one database's version for another's.
+CATALOGUE_STATE = Table(
+    "catalogue_state",
+    METADATA,
+    _column("id", Integer, primary_key=True),
+    _column("epoch", String(32)),
+    _column("version", BigInteger),
+    _column("movie_count", BigInteger),
+    _column("seeded", Boolean),
+    _column("seeded_at", UtcDateTime, nullable=True),
+)
 
-    # Both directions: a genre's movies (the key), and a movie's genres (deletes cascade
-    # by it; an order walked with a genre filter probes it).
-    __table_args__ = (Index("ix_movie_genres_movie_id", movie_id, genre_key),)
-
-
-class MoviePersonRow(Base):
-    """A director, writer or actor of a movie, the name folded as titles are.
-
-    The movie's title-order keys ride along, so the key walks one person's filmography in
-    title order (and checks its years) without reading a movie row until the page is
-    known: a prolific director's films are thousands of rows scattered across the table.
-    """
-
-    __tablename__ = "movie_people"
-
-    role: Mapped[str] = mapped_column(String(1), primary_key=True)
-    name_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
-    title_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
-    year_key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    movie_id: Mapped[str] = mapped_column(
-        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __table_args__ = (Index("ix_movie_people_movie_id", movie_id, role, name_key),)
-
-
-class SearchTermRow(Base):
-    """How many movies hold a search word (in any group): kept exact by every write.
-
-    A common word's count is then one row, not ten thousand index entries and rows read
-    to find out there are more than ten thousand (``db.search_index.word_bounds``).
-    """
-
-    __tablename__ = "search_terms"
-
-    word: Mapped[str] = mapped_column(TitleKey, primary_key=True)
-    movies: Mapped[int] = mapped_column(BigInteger)
-
-
-class TitleAnchorRow(Base):
-    """A stretch of the title order, named by its first position, and how many movies it holds.
-
-    Kept exact in every write's transaction, so ``page=N`` finds its stretch by summing
-    sizes and seeks there, instead of reading every movie before it (``db.title_anchors``).
-    """
-
-    __tablename__ = "title_anchors"
-
-    title_key: Mapped[str] = mapped_column(TitleKey, primary_key=True)
-    year_key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    movie_id: Mapped[str] = mapped_column(String(12), primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
-
-
-class CatalogueStateRow(Base):
-    """The single row every write touches: a version for cache validation, the number of
-    movies (so the catalogue's total costs one row, not a count), and the seed mark.
-
-    ``epoch`` is random per database, so caches shared between databases (a Redis used by
-    several test runs or environments) never mistake one database's version for another's.
-    """
-
-    __tablename__ = "catalogue_state"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    epoch: Mapped[str] = mapped_column(String(32))
-    version: Mapped[int] = mapped_column(BigInteger)
-    movie_count: Mapped[int] = mapped_column(BigInteger)
-    seeded: Mapped[bool] = mapped_column(Boolean)
-    seeded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class ApiKeyRow(Base):
-    """An API key kept only as its hash, with a short prefix to recognise it by."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(200))
-    prefix: Mapped[str] = mapped_column(String(12))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[list[str]] = mapped_column(JsonList)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-# The tables as Core sees them, for the repositories' statements.
-MOVIES = cast(Table, MovieRow.__table__)
-MOVIE_GENRES = cast(Table, MovieGenreRow.__table__)
-MOVIE_PEOPLE = cast(Table, MoviePersonRow.__table__)
-TITLE_ANCHORS = cast(Table, TitleAnchorRow.__table__)
-SEARCH_TERMS = cast(Table, SearchTermRow.__table__)
+# An API key kept only as its hash, with a short prefix to recognise it by.
+API_KEYS = Table(
+    "api_keys",
+    METADATA,
+    _column("id", Integer, primary_key=True, autoincrement=True),
+    _column("name", String(200)),
+    _column("prefix", String(12)),
+    _column("key_hash", String(64), unique=True),
+    _column("scopes", JsonList),
+    _column("created_at", UtcDateTime),
+    _column("last_used_at", UtcDateTime, nullable=True),
+    _column("revoked_at", UtcDateTime, nullable=True),
+)

@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, literal, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from movies_api.db import listing_queries, plain_pages, search_index, title_anchors
 from movies_api.db.engine import DbSession
-from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, UtcDateTime
+from movies_api.db.models import MOVIE_GENRES, MOVIE_PEOPLE, MOVIES, UtcDateTime, insert_into
 from movies_api.db.movie_rows import (
     SearchWords,
     genre_rows,
@@ -120,9 +119,10 @@ def _add(connection: Connection, movies: list[Movie]) -> set[str]:
     lock_catalogue(connection)
     rows = [_row_values(connection, movie) for movie in movies]
     # ON CONFLICT makes a row stored meanwhile win quietly instead of failing the batch.
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["id"]).returning(_TABLE.c.id)
+        insert_into(connection, _TABLE)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(_TABLE.c.id)
     )
     stored = set(connection.execute(statement, rows).scalars())
     if stored:

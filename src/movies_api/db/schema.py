@@ -16,14 +16,23 @@ import logging
 import re
 from collections.abc import Iterable
 from importlib import resources
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from movies_api.db.engine import Sessions
 from movies_api.db.locks import exclusive
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    # A database, reached through its ``AsyncEngine`` or through the service's ``Sessions``
+    # (which, on SQLite, check the schema without ever building an ``AsyncEngine``).
+    Database: TypeAlias = AsyncEngine | Sessions
 
 MIGRATIONS: Final = "movies_api.db:migrations"
 log = logging.getLogger("movies_api.db")
@@ -102,21 +111,28 @@ def is_known(revision: str | None) -> bool:
     return revision is None or revision in KNOWN_REVISIONS
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_revision(database: Database) -> str | None:
     """The revision the database is at; None when it was never migrated.
 
     One query when the table is there. A database that cannot be reached, or a role that
     may not read the table, raises: neither is the same as a database never migrated.
     """
-    async with engine.connect() as connection:
-        try:
-            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
-        except DBAPIError:
-            await connection.rollback()
-            if await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
-                raise
-            return None
-        return result.scalar_one_or_none()
+    if isinstance(database, Sessions):
+        return await database.run(_read_revision)
+    async with database.connect() as connection:
+        return await connection.run_sync(_read_revision)
+
+
+def _read_revision(connection: Connection) -> str | None:
+    try:
+        result = connection.execute(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        connection.rollback()
+        if inspect(connection).has_table("alembic_version"):
+            raise
+        return None
+    revision: str | None = result.scalar_one_or_none()
+    return revision
 
 
 async def migrate(engine: AsyncEngine) -> str | None:
@@ -134,7 +150,7 @@ async def migrate(engine: AsyncEngine) -> str | None:
         return before
 
 
-async def ensure_schema(engine: AsyncEngine, *, migrate_if_behind: bool = True) -> bool:
+async def ensure_schema(database: Database, *, migrate_if_behind: bool = True) -> bool:
     """Make the schema usable by this release; True when a migration ran.
 
     At head: nothing. Behind: migrate; with ``migrate_if_behind`` off (Cloud Run, where the
@@ -142,7 +158,7 @@ async def ensure_schema(engine: AsyncEngine, *, migrate_if_behind: bool = True) 
     migration ran never starts and the one serving keeps the traffic. Newer than this
     release: warn once and leave it alone.
     """
-    revision = await current_revision(engine)
+    revision = await current_revision(database)
     if revision == SCHEMA_HEAD:
         return False
     if not is_known(revision):
@@ -150,6 +166,7 @@ async def ensure_schema(engine: AsyncEngine, *, migrate_if_behind: bool = True) 
         return False
     if not migrate_if_behind:
         raise SchemaBehind(revision)
+    engine = database.engine if isinstance(database, Sessions) else database
     try:
         return await migrate(engine) != SCHEMA_HEAD
     except UnknownRevision as newer:  # a newer release migrated it while we waited for the lock

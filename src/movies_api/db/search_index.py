@@ -47,12 +47,10 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from movies_api.db.models import MOVIES, SEARCH_TERMS
+from movies_api.db.models import MOVIES, SEARCH_TERMS, insert_into
 from movies_api.db.movie_rows import SearchWords
 
 TIERS: Final = (0, 1, 2)
@@ -91,6 +89,8 @@ def tsquery(search: Sequence[str], within: int | None) -> str:
 
 def postgres_match(search: Sequence[str], tier: int | None) -> ColumnElement[bool]:
     """Movies matching ``search`` in exactly ``tier`` (anywhere when None)."""
+
+    from sqlalchemy.dialects.postgresql import TSQUERY  # only ever compiled for PostgreSQL
 
     def within(at: int | None) -> ColumnElement[bool]:
         query = cast(literal(tsquery(search, at), Text), TSQUERY)
@@ -244,16 +244,28 @@ def _neighbour_at_key(*, before: bool) -> Select[Any]:
 _SEQ_BEFORE: Final = _neighbour_at_key(before=True)
 _SEQ_AFTER: Final = _neighbour_at_key(before=False)
 _INSERT_SEARCH: Final = insert(MOVIE_SEARCH)
+_ANY_SEARCH_ROW: Final = select(MOVIE_SEARCH.c.seq).limit(1)
 
 
 def sqlite_store(
     connection: Connection, rows: Sequence[tuple[tuple[str, int, str], SearchWords]]
 ) -> None:
-    """Index movies already in ``movies``, each at the ``seq`` its title-order key calls for.
+    """Index movies already in ``movies`` (``rows`` in title order), each at the ``seq`` its
+    title-order key calls for.
 
-    One at a time: each takes the gap between neighbours that already have a ``seq``,
-    the movies stored before it in this call included.
+    Into an empty index (a seed's case) they go in one statement, ``SEQ_SPACING`` apart:
+    the places the general case would give them, without its two seeks per movie. Else
+    one at a time: each takes the gap between neighbours that already have a ``seq``, the
+    movies stored before it in this call included.
     """
+    if len(rows) * SEQ_SPACING < SEQ_MAX and connection.execute(_ANY_SEARCH_ROW).first() is None:
+        spaced = [
+            search_row(key[2], found, SEQ_SPACING * place)
+            for place, (key, found) in enumerate(rows, start=1)
+        ]
+        if spaced:
+            connection.execute(_INSERT_SEARCH, spaced)
+        return
     for key, found in rows:
         at = {f"key_{i}": value for i, value in enumerate(key)}
         low = connection.execute(_SEQ_BEFORE, at).scalar_one_or_none()
@@ -328,8 +340,7 @@ def count_words(connection: Connection, added: Counter[str], removed: Counter[st
     changed: list[dict[str, Any]] = [{"word": w, "movies": n} for w, n in delta.items() if n]
     if not changed:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(SEARCH_TERMS)
+    upsert = insert_into(connection, SEARCH_TERMS)
     upsert = upsert.on_conflict_do_update(
         index_elements=["word"],
         set_={"movies": SEARCH_TERMS.c.movies + upsert.excluded.movies},

@@ -4,16 +4,15 @@ once-only seed mark, and the lock every write of the catalogue takes first."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Integer, Table, bindparam, select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from movies_api.db.engine import DbSession
-from movies_api.db.models import CatalogueStateRow
+from movies_api.db.models import CATALOGUE_STATE
 
 STATE_ROW_ID = 1
-STATE = cast(Table, CatalogueStateRow.__table__)  # its single row holds the version and count
+STATE = CATALOGUE_STATE  # its single row holds the version and count
 _ROW = STATE.c.id == STATE_ROW_ID
 _READ = select(STATE.c.epoch, STATE.c.version, STATE.c.movie_count).where(_ROW)
 # Updating the row to itself takes its row lock (PostgreSQL) or the write lock (SQLite)

@@ -366,13 +366,16 @@ async def test_raising_the_cap_at_run_time_lets_queued_requests_in() -> None:
 async def test_stats_count_every_request_by_kind_and_reset_zeroes_them(
     sim: httpx.AsyncClient,
 ) -> None:
+    before = time.time()
     await omdb(sim, i="tt0133093")
     await omdb(sim, i="tt0000000")
     await omdb(sim, t="Dune")
     await omdb(sim, s="love")
     await omdb(sim)
     await sim.get("/")
-    assert await stats(sim) == {
+    counted = await stats(sim)
+    assert before <= counted.pop("first_request_at") <= time.time()
+    assert counted == {
         "requests": 6,
         "by_kind": {"i": 2, "t": 1, "s": 1},
         "in_flight": 0,
@@ -382,6 +385,7 @@ async def test_stats_count_every_request_by_kind_and_reset_zeroes_them(
     reset = (await sim.post("/__sim/reset")).json()
     assert reset == {
         "requests": 0,
+        "first_request_at": None,
         "by_kind": {"i": 0, "t": 0, "s": 0},
         "in_flight": 0,
         "peak_in_flight": 0,

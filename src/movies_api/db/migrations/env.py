@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from movies_api.db.models import Base
+from movies_api.db.models import METADATA
 
 connection: Connection | None = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reached when someone runs the alembic CLI
@@ -13,7 +13,7 @@ if connection is None:  # pragma: no cover - only reached when someone runs the 
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=METADATA,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

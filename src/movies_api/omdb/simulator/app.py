@@ -17,7 +17,8 @@ the simulator itself, which draws one (the title and year on a colour from the i
 offline demo shows pictures.
 
 ``/__sim/stats``, ``/__sim/reset``, ``/__sim/config`` and ``/__sim/records/{id}`` are
-not OMDb's: they let a test count requests (poster requests apart, as ``posters``), change
+not OMDb's: they let a test count requests (poster requests apart, as ``posters``; when the
+first came, as ``first_request_at``, Unix time, for a benchmark's start-to-seed figure), change
 the knobs of ``SimulatorConfig`` at run time, and change a record between two fetches
 (``POST /__sim/records/tt0133093`` with ``{"imdbRating": "9.9"}`` sets those fields, as a
 real record changes when its ratings or box office move). ``/__sim/reset`` zeroes the
@@ -39,6 +40,7 @@ import math
 import random
 import re
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
@@ -218,6 +220,7 @@ class _Simulator:
         self._random = random.Random(config.random_seed)  # noqa: S311 - failure injection, not security
         self._gate = _Gate()
         self._requests = 0
+        self._first_request_at: float | None = None
         self._by_kind = dict.fromkeys(_KINDS, 0)
         self._used: dict[str, int] = {}
         self._posters = 0
@@ -226,6 +229,8 @@ class _Simulator:
         params = request.query_params
         kind = next((name for name in _KINDS if params.get(name, "").strip()), None)
         self._requests += 1
+        if self._first_request_at is None:
+            self._first_request_at = time.time()
         if kind is not None:
             self._by_kind[kind] += 1
         async with self._gate.slot(lambda: self._config.max_concurrency):
@@ -248,6 +253,7 @@ class _Simulator:
         return JSONResponse(
             {
                 "requests": self._requests,
+                "first_request_at": self._first_request_at,
                 "by_kind": self._by_kind,
                 "in_flight": self._gate.in_flight,
                 "peak_in_flight": self._gate.peak,
@@ -258,6 +264,7 @@ class _Simulator:
     async def reset(self, request: Request) -> JSONResponse:
         """Zero the counters, the peak and every key's quota use; undo record changes."""
         self._requests = 0
+        self._first_request_at = None
         self._by_kind = dict.fromkeys(_KINDS, 0)
         self._posters = 0
         self._used.clear()
