@@ -12,11 +12,13 @@ TEST_WORKERS ?= auto
 .PHONY: run test test-unit lint typecheck check docs docs-check omdb-sim demo fuzz clean
 
 # pip fetches uv (pinned in constraints.txt), uv installs the pinned set: about half a
-# minute on a fresh 2-core machine, where pip alone took a minute and a half.
+# minute on a fresh 2-core machine, where pip alone took a minute and a half. Bytecode is
+# compiled at install: where PYTHONDONTWRITEBYTECODE is set (as on these machines) Python
+# would otherwise compile every imported library again in every process it starts.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 ## Set up and run the service on the embedded defaults (SQLite file, in-process cache).
@@ -27,6 +29,7 @@ run: $(STAMP)
 ## tests need the local servers and the browser tests Debian's chromium; without them
 ## those tests skip with the reason (CI sets MOVIES_TEST_REQUIRE_SERVERS=1: they fail).
 test: $(STAMP) lint typecheck
+	$(BIN)/python -m compileall -q src  # the tests start hundreds of processes that import it
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15 --cov --cov-report=term
 
 ## Unit tests only: no servers needed (Cloud Build runs these).
