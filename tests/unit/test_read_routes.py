@@ -404,11 +404,10 @@ class FailingUnitOfWork:
         return None
 
 
-@pytest.mark.parametrize("url", ["/movies", "/movies/tt0133093", "/movies/by-title?title=Heat"])
-@pytest.mark.parametrize("cache_entries", [0, 16])
-async def test_a_database_outage_is_a_503_problem_not_a_500(url: str, cache_entries: int) -> None:
+def app_on_a_failing_database(uow: type[FailingUnitOfWork], cache_entries: int) -> FastAPI:
+    """The app with a catalogue whose every unit of work fails to open."""
     _app, container = make_app(cache_entries=cache_entries)
-    failing = CatalogueService(uow=FailingUnitOfWork, omdb=FakeOmdb())  # type: ignore[arg-type]
+    failing = CatalogueService(uow=uow, omdb=FakeOmdb())  # type: ignore[arg-type]
     broken = dataclasses.replace(
         container,
         catalogue=failing,
@@ -416,7 +415,13 @@ async def test_a_database_outage_is_a_503_problem_not_a_500(url: str, cache_entr
             CatalogueVersion(failing.version), entries=cache_entries, max_bytes=2**20
         ),
     )
-    app = create_app(broken, no_lifespan)
+    return create_app(broken, no_lifespan)
+
+
+@pytest.mark.parametrize("url", ["/movies", "/movies/tt0133093", "/movies/by-title?title=Heat"])
+@pytest.mark.parametrize("cache_entries", [0, 16])
+async def test_a_database_outage_is_a_503_problem_not_a_500(url: str, cache_entries: int) -> None:
+    app = app_on_a_failing_database(FailingUnitOfWork, cache_entries)
     async with client(app) as http:
         response = await http.get(url)
     assert response.status_code == 503
@@ -439,16 +444,7 @@ async def test_a_listing_that_fails_is_read_once_and_answered_by_the_fast_path(
 ) -> None:
     # The listing is built before FastAPI routes it; its error is answered there, not
     # passed on to the route to fail a second time (a second wait for the database).
-    _app, container = make_app(cache_entries=cache_entries)
-    failing = CatalogueService(uow=CountingFailingUnitOfWork, omdb=FakeOmdb())  # type: ignore[arg-type]
-    broken = dataclasses.replace(
-        container,
-        catalogue=failing,
-        cache=ResponseCache(
-            CatalogueVersion(failing.version), entries=cache_entries, max_bytes=2**20
-        ),
-    )
-    app = create_app(broken, no_lifespan)
+    app = app_on_a_failing_database(CountingFailingUnitOfWork, cache_entries)
     CountingFailingUnitOfWork.opened = 0
     async with client(app) as http:
         response = await http.get("/movies?page=2&limit=5")
